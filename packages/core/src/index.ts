@@ -1,0 +1,61 @@
+export { TesseraError, isTesseraError, type TesseraErrorCode, type TesseraErrorOptions } from './errors.js';
+export { bytesToBase64, bytesToBase64Url, base64ToBytes, utf8, fromUtf8 } from './encoding/base64.js';
+export { formatRawId, parseRawId, isUuid, type CommunicationUserId } from './identity/raw-id.js';
+export { uuidV7 } from './identity/uuid-v7.js';
+export { TOKEN_SCOPES, isTokenScope, parseScopes, type TokenScope, type ParseScopesOptions } from './scopes/scopes.js';
+export {
+  API_VERSIONS,
+  API_SUPPORTED_VERSIONS_HEADER,
+  resolveApiVersion,
+  type ApiVersionFeatures,
+} from './api/api-versions.js';
+export {
+  MIN_TOKEN_MINUTES,
+  MAX_TOKEN_MINUTES,
+  MAX_CUSTOM_ID_LENGTH,
+  parseExpiresInMinutes,
+  parseCustomId,
+} from './tokens/lifetime.js';
+export {
+  TOKEN_CONTRACT_VERSION,
+  ACS_SCP_CONSTANT,
+  buildClaims,
+  parseClaims,
+  scopesOf,
+  formatAccessKeyRef,
+  parseAccessKeyRef,
+  type TokenClaims,
+  type BuildClaimsOptions,
+  type AccessKeyRef,
+} from './tokens/claims.js';
+export {
+  encodeSigningInput,
+  assembleJwt,
+  decodeJwt,
+  MAX_TOKEN_LENGTH,
+  type JwtHeader,
+  type DecodedJwt,
+} from './tokens/jwt.js';
+export { checkTokenTimes, type CheckTokenTimesOptions } from './tokens/check-token-times.js';
+export {
+  checkRevocation,
+  type RevocationState,
+  type IdentityRevocationState,
+  type AccessKeyVersions,
+} from './revocation/check-revocation.js';
+export {
+  SIGNED_HEADERS,
+  EMPTY_CONTENT_HASH,
+  buildStringToSign,
+  formatHmacAuthorization,
+  parseHmacAuthorization,
+  parseHttpDate,
+  type StringToSignParts,
+  type HmacAuthorization,
+} from './hmac/string-to-sign.js';
+export {
+  formatConnectionString,
+  parseConnectionString,
+  normalizeEndpoint,
+  type ConnectionString,
+} from './connection-string.js';

@@ -1,0 +1,166 @@
+import { TesseraError } from '../errors.js';
+import { parseRawId } from '../identity/raw-id.js';
+import { isTokenScope, type TokenScope } from '../scopes/scopes.js';
+
+/** Version of the token contract documented in the README ("Token contract"). Bumped on any breaking change. */
+export const TOKEN_CONTRACT_VERSION = 1;
+
+/** ACS puts this constant in `scp` on every user token; real clients ignore it, we keep it for fidelity. */
+export const ACS_SCP_CONSTANT = 1792;
+
+/** Which access key authorised minting a token: key name and its version at the time. */
+export interface AccessKeyRef {
+  readonly name: 'primary' | 'secondary';
+  readonly version: number;
+}
+
+/** The claims of a Tessera user access token (contract version 1). */
+export interface TokenClaims {
+  /** Issuer: the identity server's issuer identifier. */
+  readonly iss: string;
+  /** Audience: who the token is for. */
+  readonly aud: string;
+  /** The raw id `8:acs:<resourceId>_<userId>`. */
+  readonly sub: string;
+  /** Unique token id. */
+  readonly jti: string;
+  readonly iat: number;
+  readonly nbf: number;
+  readonly exp: number;
+  /** ACS: the raw id without `8:`. */
+  readonly skypeid: string;
+  readonly scp: number;
+  /** ACS: `iat` as a string. */
+  readonly csi: string;
+  /** ACS: comma-joined scopes. */
+  readonly acsScope: string;
+  readonly resourceId: string;
+  readonly resourceLocation: string;
+  readonly rgn: string;
+  /** Tessera token contract version. */
+  readonly tsv: number;
+  /** The identity's revocation epoch when the token was minted. */
+  readonly rev: number;
+  /** `primary.3`: the access key (and its version) that signed the minting request; absent for bearer-minted tokens. */
+  readonly akv?: string;
+}
+
+/** Inputs of {@link buildClaims}. */
+export interface BuildClaimsOptions {
+  issuer: string;
+  audience: string;
+  rawId: string;
+  scopes: readonly TokenScope[];
+  /** Issue time in Unix milliseconds (from the caller's clock). */
+  nowMs: number;
+  /** Lifetime in minutes, already validated. */
+  lifetimeMinutes: number;
+  tokenId: string;
+  resourceLocation: string;
+  region: string;
+  revocationEpoch: number;
+  accessKey?: AccessKeyRef | undefined;
+  /** Overrides the computed expiry (Unix seconds), e.g. a token exchange inheriting the external token's expiry. */
+  expiresAt?: number | undefined;
+}
+
+/** Builds a token's claims; `exp` is whole seconds, so the response's `expiresOn` is `exp * 1000`. */
+export function buildClaims(options: BuildClaimsOptions): TokenClaims {
+  const { resourceId } = parseRawId(options.rawId);
+  const iat = Math.floor(options.nowMs / 1000);
+  const exp = options.expiresAt ?? iat + options.lifetimeMinutes * 60;
+  const claims: TokenClaims = {
+    iss: options.issuer,
+    aud: options.audience,
+    sub: options.rawId,
+    jti: options.tokenId,
+    iat,
+    nbf: iat,
+    exp,
+    skypeid: options.rawId.slice(2),
+    scp: ACS_SCP_CONSTANT,
+    csi: String(iat),
+    acsScope: options.scopes.join(','),
+    resourceId,
+    resourceLocation: options.resourceLocation,
+    rgn: options.region,
+    tsv: TOKEN_CONTRACT_VERSION,
+    rev: options.revocationEpoch,
+  };
+  return options.accessKey === undefined ? claims : { ...claims, akv: formatAccessKeyRef(options.accessKey) };
+}
+
+/** `primary.3` */
+export function formatAccessKeyRef(ref: AccessKeyRef): string {
+  return `${ref.name}.${ref.version}`;
+}
+
+/** Parses `primary.3`; undefined when malformed. */
+export function parseAccessKeyRef(text: string): AccessKeyRef | undefined {
+  const m = /^(primary|secondary)\.(\d{1,9})$/.exec(text);
+  if (m === null) return undefined;
+  return { name: m[1] === 'primary' ? 'primary' : 'secondary', version: Number(m[2]) };
+}
+
+/** The scopes of a token, parsed from `acsScope`. */
+export function scopesOf(claims: Pick<TokenClaims, 'acsScope'>): TokenScope[] {
+  return claims.acsScope.split(',').filter(isTokenScope);
+}
+
+function malformed(what: string): TesseraError {
+  return new TesseraError('ERR_TOKEN_MALFORMED', `Token claims are malformed: ${what}.`);
+}
+
+function str(payload: Record<string, unknown>, key: string): string {
+  const v = payload[key];
+  if (typeof v !== 'string' || v.length === 0) throw malformed(`'${key}' must be a non-empty string`);
+  return v;
+}
+
+function int(payload: Record<string, unknown>, key: string): number {
+  const v = payload[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw malformed(`'${key}' must be an integer`);
+  return v;
+}
+
+/**
+ * Checks that a decoded payload has the shape of contract version 1 and returns it typed.
+ * Throws `ERR_TOKEN_UNSUPPORTED_VERSION` for another `tsv`, `ERR_TOKEN_MALFORMED` for anything missing.
+ */
+export function parseClaims(payload: Record<string, unknown>): TokenClaims {
+  const tsv = payload.tsv;
+  if (tsv !== TOKEN_CONTRACT_VERSION) {
+    throw new TesseraError('ERR_TOKEN_UNSUPPORTED_VERSION', 'Token contract version is not supported.');
+  }
+  const sub = str(payload, 'sub');
+  try {
+    parseRawId(sub);
+  } catch {
+    throw malformed("'sub' is not a communication user id");
+  }
+  const acsScope = str(payload, 'acsScope');
+  if (!acsScope.split(',').every(isTokenScope)) throw malformed("'acsScope' holds an unknown scope");
+  const akv = payload.akv;
+  if (akv !== undefined && (typeof akv !== 'string' || parseAccessKeyRef(akv) === undefined)) {
+    throw malformed("'akv' is not a key reference");
+  }
+  const claims: TokenClaims = {
+    iss: str(payload, 'iss'),
+    aud: str(payload, 'aud'),
+    sub,
+    jti: str(payload, 'jti'),
+    iat: int(payload, 'iat'),
+    nbf: int(payload, 'nbf'),
+    exp: int(payload, 'exp'),
+    skypeid: str(payload, 'skypeid'),
+    scp: int(payload, 'scp'),
+    csi: str(payload, 'csi'),
+    acsScope,
+    resourceId: str(payload, 'resourceId'),
+    resourceLocation: str(payload, 'resourceLocation'),
+    rgn: str(payload, 'rgn'),
+    tsv,
+    rev: int(payload, 'rev'),
+  };
+  return typeof akv === 'string' ? { ...claims, akv } : claims;
+}

@@ -1,0 +1,133 @@
+/**
+ * The store port: everything the identity server persists, behind one small async interface.
+ * Implementations: SQLite (embedded default) and PostgreSQL (scale-out). Both must pass
+ * `test/store-conformance.ts`. Secrets arrive already encrypted; a store never sees plaintext keys.
+ */
+
+/** The one resource a server serves (an ACS "Communication Services resource"). */
+export interface ResourceRecord {
+  readonly resourceId: string;
+  readonly location: string;
+  readonly createdAt: number;
+}
+
+/** An access key slot. `secret` is the encrypted key material; `version` starts at 1 and grows on regeneration. */
+export interface AccessKeyRecord {
+  readonly name: 'primary' | 'secondary';
+  readonly version: number;
+  readonly secret: string;
+  readonly updatedAt: number;
+}
+
+/** A token signing key. `privateKey` is encrypted; `publicJwk` is the JSON text of the public JWK. */
+export interface SigningKeyRecord {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateKey: string;
+  readonly publicJwk: string;
+  readonly createdAt: number;
+  /** Active keys sign; retired keys are still published in JWKS until their tokens have expired. */
+  readonly status: 'active' | 'retired';
+}
+
+/** A communication identity. Deleted identities stay as tombstones so their tokens are judged "deleted". */
+export interface IdentityRecord {
+  readonly id: string;
+  readonly customId: string | undefined;
+  readonly createdAt: number;
+  readonly deletedAt: number | undefined;
+  /** Tokens minted at an epoch below this one are revoked. */
+  readonly epoch: number;
+  readonly lastTokenIssuedAt: number | undefined;
+}
+
+/** An entry of the revocation feed, in commit order. */
+export type RevocationEvent =
+  | {
+      readonly seq: number;
+      readonly at: number;
+      readonly type: 'identity.revoked';
+      readonly identityId: string;
+      readonly epoch: number;
+    }
+  | {
+      readonly seq: number;
+      readonly at: number;
+      readonly type: 'identity.deleted';
+      readonly identityId: string;
+      readonly epoch: number;
+    }
+  | {
+      readonly seq: number;
+      readonly at: number;
+      readonly type: 'key.regenerated';
+      readonly keyName: 'primary' | 'secondary';
+      readonly version: number;
+    };
+
+/** Input of {@link Store.createIdentity}. */
+export interface CreateIdentityInput {
+  readonly id: string;
+  readonly customId?: string | undefined;
+  /** Repeatability-Request-ID: a retried create with the same key returns the first identity. */
+  readonly requestKey?: string | undefined;
+  readonly createdAt: number;
+}
+
+/** Result of {@link Store.createIdentity}: `created` is false when a customId or request key matched. */
+export interface CreateIdentityResult {
+  readonly identity: IdentityRecord;
+  readonly created: boolean;
+}
+
+/** Revocation state of everything revoked so far: what a new feed subscriber starts from. */
+export interface RevocationSnapshot {
+  /** Sequence number of the last event included. */
+  readonly seq: number;
+  /** Identities with epoch > 0 or deleted. */
+  readonly identities: ReadonlyArray<{ readonly id: string; readonly epoch: number; readonly deleted: boolean }>;
+  readonly keys: { readonly primary: number; readonly secondary: number };
+}
+
+/** The store port. Every method is atomic; a resolved write is durable. */
+export interface Store {
+  /** Creates or upgrades the schema. Safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  getResource(): Promise<ResourceRecord | undefined>;
+  /**
+   * Creates the resource and its keys unless one exists; returns whatever is stored afterwards, so
+   * concurrent first starts agree on one resource.
+   */
+  initResource(
+    resource: ResourceRecord,
+    keys: readonly AccessKeyRecord[],
+    signingKey: SigningKeyRecord,
+  ): Promise<{ resource: ResourceRecord; created: boolean }>;
+
+  listAccessKeys(): Promise<AccessKeyRecord[]>;
+  /** Replaces a key's secret, bumps its version and appends a `key.regenerated` event. */
+  regenerateAccessKey(name: 'primary' | 'secondary', secret: string, at: number): Promise<AccessKeyRecord>;
+
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Adds a key as active and retires the previously active ones. */
+  addSigningKey(key: SigningKeyRecord): Promise<void>;
+
+  createIdentity(input: CreateIdentityInput): Promise<CreateIdentityResult>;
+  /** Returns the identity, deleted or not. */
+  getIdentity(id: string): Promise<IdentityRecord | undefined>;
+  /** Tombstones the identity (customId released), bumps its epoch, appends `identity.deleted`. Undefined if unknown. */
+  deleteIdentity(id: string, at: number): Promise<IdentityRecord | undefined>;
+  /** Bumps the epoch and appends `identity.revoked`. Undefined if unknown; a deleted identity is returned unchanged. */
+  revokeIdentityTokens(id: string, at: number): Promise<IdentityRecord | undefined>;
+  /** Records token issue times in one write; later times win. Unknown ids are ignored. */
+  recordTokensIssued(entries: ReadonlyArray<{ readonly id: string; readonly at: number }>): Promise<void>;
+
+  /** Events with seq > `afterSeq`, oldest first, at most `limit`. */
+  listEvents(afterSeq: number, limit: number): Promise<RevocationEvent[]>;
+  /** The current revocation state. */
+  revocationSnapshot(): Promise<RevocationSnapshot>;
+}
