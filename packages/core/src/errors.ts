@@ -46,8 +46,19 @@ export type TesseraErrorCode =
   | 'ERR_CONFIG_INVALID'
   | 'ERR_CONNECTION_STRING_INVALID'
   | 'ERR_STORE_UNAVAILABLE'
+  // verifier: revocation feed unreachable for longer than the configured bound (fail-closed policy)
+  | 'ERR_REVOCATION_STALE'
   | 'ERR_RATE_LIMITED'
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  // client SDK (@tessera/client) only: raised on the caller's side, never sent by the server
+  | 'ERR_NETWORK'
+  | 'ERR_TIMEOUT'
+  | 'ERR_CIRCUIT_OPEN'
+  | 'ERR_UNEXPECTED_RESPONSE'
+  | 'ERR_CREDENTIAL_DISPOSED'
+  | 'ERR_REFRESH_FAILED'
+  | 'ERR_REFRESHED_TOKEN_EXPIRING'
+  | 'ERR_TOKEN_REJECTED';
 
 /** Options for {@link TesseraError}. */
 export interface TesseraErrorOptions {

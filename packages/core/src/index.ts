@@ -59,3 +59,34 @@ export {
   normalizeEndpoint,
   type ConnectionString,
 } from './connection-string.js';
+export {
+  CAPABILITIES,
+  CAPABILITY_TABLE,
+  isCapability,
+  capabilityRow,
+  type Capability,
+  type CapabilityCell,
+  type CapabilityRequirement,
+  type CapabilityRow,
+} from './capabilities/capability-table.js';
+export {
+  ROOM_ROLES,
+  ROOM_OPERATIONS,
+  ROOM_ROLE_TABLE,
+  DEFAULT_ROOM_ROLE,
+  DEFAULT_ROOM_OPERATION,
+  isRoomRole,
+  isRoomOperation,
+  roomRoleAllows,
+  type RoomRole,
+  type RoomOperation,
+  type RoomOperationRow,
+} from './capabilities/room-roles.js';
+export {
+  authorize,
+  type AuthorizeSubject,
+  type AuthorizeContext,
+  type AuthorizeResult,
+  type RoomContext,
+  type DenialReason,
+} from './capabilities/authorize.js';

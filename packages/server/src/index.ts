@@ -1,1 +1,17 @@
-export {};
+export { startServer, type RunningServer } from './start-server.js';
+export { buildApp, type AppDeps } from './app.js';
+export { resolveServerOptions, type ServerOptions, type ResolvedServerOptions } from './config/server-options.js';
+export { createSqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export type {
+  Store,
+  AccessKeyName,
+  AccessKeyRecord,
+  SigningKeyRecord,
+  IdentityRecord,
+  ResourceRecord,
+  RevocationEvent,
+  RevocationSnapshot,
+  CreateIdentityInput,
+  CreateIdentityResult,
+} from './store/store.js';
+export { WIRE_ERRORS, toWireError, type WireError, type ErrorBody } from './http/error-mapping.js';

@@ -11,9 +11,15 @@ export interface ResourceRecord {
   readonly createdAt: number;
 }
 
+/**
+ * The access keys of a resource: `primary` and `secondary` have full control (as in ACS); `verifier` is
+ * read-only (revocation feed, introspection) and can never mint tokens.
+ */
+export type AccessKeyName = 'primary' | 'secondary' | 'verifier';
+
 /** An access key slot. `secret` is the encrypted key material; `version` starts at 1 and grows on regeneration. */
 export interface AccessKeyRecord {
-  readonly name: 'primary' | 'secondary';
+  readonly name: AccessKeyName;
   readonly version: number;
   readonly secret: string;
   readonly updatedAt: number;
@@ -61,7 +67,7 @@ export type RevocationEvent =
       readonly seq: number;
       readonly at: number;
       readonly type: 'key.regenerated';
-      readonly keyName: 'primary' | 'secondary';
+      readonly keyName: AccessKeyName;
       readonly version: number;
     };
 
@@ -86,6 +92,7 @@ export interface RevocationSnapshot {
   readonly seq: number;
   /** Identities with epoch > 0 or deleted. */
   readonly identities: ReadonlyArray<{ readonly id: string; readonly epoch: number; readonly deleted: boolean }>;
+  /** Versions of the keys that can mint tokens (the verifier key cannot). */
   readonly keys: { readonly primary: number; readonly secondary: number };
 }
 
@@ -110,7 +117,7 @@ export interface Store {
 
   listAccessKeys(): Promise<AccessKeyRecord[]>;
   /** Replaces a key's secret, bumps its version and appends a `key.regenerated` event. */
-  regenerateAccessKey(name: 'primary' | 'secondary', secret: string, at: number): Promise<AccessKeyRecord>;
+  regenerateAccessKey(name: AccessKeyName, secret: string, at: number): Promise<AccessKeyRecord>;
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /** Adds a key as active and retires the previously active ones. */

@@ -1,0 +1,52 @@
+import { isTesseraError } from '@tessera/core';
+import { keysCommand } from './keys-command.js';
+import { envName, SERVE_SETTINGS, serveCommand } from './serve-command.js';
+
+/** The usage text of `tessera`. */
+export function usage(): string {
+  const flags = SERVE_SETTINGS.map((s) => `    --${s.flag.padEnd(16)} ${s.help} [${envName(s.flag)}]`).join('\n');
+  return `Usage: tessera <command> [options]
+
+Commands:
+  serve              start the identity server
+${flags}
+  keys list          show the access keys and connection strings of a running server
+  keys regenerate --key primary|secondary|verifier
+                     regenerate a key: the old one stops working at once and tokens minted with it are revoked
+      --connection-string <cs>   [TESSERA_CONNECTION_STRING]
+      --json                     print JSON
+  help               this text
+`;
+}
+
+/** Runs the CLI; resolves to the exit code (the serve command keeps the process alive). */
+export async function main(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'serve':
+        await serveCommand(rest, env);
+        return 0;
+      case 'keys':
+        await keysCommand(rest, env);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(usage());
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`tessera: unknown command '${command}'\n\n${usage()}`);
+        return 2;
+    }
+  } catch (error) {
+    const message = isTesseraError(error) || error instanceof Error ? error.message : String(error);
+    const code = isTesseraError(error) ? ` [${error.code}]` : '';
+    process.stderr.write(`tessera: ${message}${code}\n`);
+    return 1;
+  }
+}

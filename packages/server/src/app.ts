@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import {
+  API_SUPPORTED_VERSIONS_HEADER,
+  parseCustomId,
+  parseExpiresInMinutes,
+  parseScopes,
+  resolveApiVersion,
+  TesseraError,
+  type ApiVersionFeatures,
+} from '@tessera/core';
+import { hmacAuthenticate } from './auth/hmac-authenticate.js';
+import type { KeyRing, LiveAccessKey } from './auth/key-ring.js';
+import { toWireError } from './http/error-mapping.js';
+import { parseJsonObject } from './http/request-body.js';
+import type { RevocationFeed } from './http/revocation-feed.js';
+import type { IdentityService, Principal } from './service/identity-service.js';
+import { formatServiceDate, type ResourceContext } from './service/resource-context.js';
+import type { AccessKeyName, IdentityRecord, Store } from './store/store.js';
+import type { PublicJwk } from './crypto/signing-key.js';
+
+/** Everything {@link buildApp} needs; built by `startServer`, or by tests. */
+export interface AppDeps {
+  readonly service: IdentityService;
+  readonly feed: RevocationFeed;
+  readonly keys: KeyRing;
+  readonly store: Store;
+  readonly resource: ResourceContext;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  /** Replay window for HMAC `x-ms-date`, milliseconds. */
+  readonly maxClockSkewMs: number;
+  /** Largest accepted request body, bytes. */
+  readonly bodyLimit: number;
+  readonly jwks: () => readonly PublicJwk[];
+  /** The public endpoint (`http://host:port/`) for discovery and connection strings; resolved after listen. */
+  readonly endpoint: () => string;
+  readonly regenerateKey: (name: 'primary' | 'secondary' | 'verifier') => Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody: Buffer | undefined;
+    startedAt: bigint;
+    clientRequestId: string;
+    operation: string | undefined;
+    identityId: string | undefined;
+    principal: Principal | undefined;
+  }
+}
+
+interface AcsRouteOptions {
+  /** Operation name for logs and metrics. */
+  readonly operation: string;
+  /** The api-version must have this feature. */
+  readonly requires?: keyof Pick<ApiVersionFeatures, 'customIdAndGet' | 'teamsExchange'>;
+  /** ACS routes require api-version; Tessera's own accept any supported one or none. */
+  readonly apiVersion: 'required' | 'optional';
+  /** Which keys may call it. */
+  readonly keys: 'full' | 'any';
+}
+
+interface AcsContext {
+  readonly version: ApiVersionFeatures;
+  readonly principal: Principal;
+  readonly body: Record<string, unknown>;
+}
+
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function principalOf(key: LiveAccessKey): Principal {
+  return {
+    kind: 'accessKey',
+    key: { name: key.name === 'verifier' ? 'verifier' : key.name, version: key.version },
+  } as Principal;
+}
+
+function identityBody(identity: IdentityRecord, version: ApiVersionFeatures): Record<string, unknown> {
+  if (!version.customIdAndGet) return { id: identity.id };
+  const out: Record<string, unknown> = { id: identity.id };
+  if (identity.customId !== undefined) out.customId = identity.customId;
+  if (identity.lastTokenIssuedAt !== undefined) out.lastTokenIssuedAt = formatServiceDate(identity.lastTokenIssuedAt);
+  return out;
+}
+
+/** Builds the Fastify app (routes, auth, errors, logging) without listening — `app.inject()` works on it. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimit,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+  });
+
+  // Keep the exact bytes: HMAC covers them, and JSON is parsed by the route, so errors stay ours.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    done(null, undefined);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = process.hrtime.bigint();
+    const given = request.headers['x-ms-client-request-id'];
+    const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    request.clientRequestId = id;
+    reply.header('x-ms-client-request-id', id);
+    reply.header('api-supported-versions', API_SUPPORTED_VERSIONS_HEADER);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const latencyMs = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
+    const key = request.principal?.key;
+    // One line per request. The URL is not logged: the identity id is, and nothing secret is.
+    deps.logger.info(
+      {
+        op: request.operation ?? `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+        identityId: request.identityId,
+        status: reply.statusCode,
+        latencyMs: Math.round(latencyMs * 1000) / 1000,
+        requestId: request.clientRequestId,
+        principal: key === undefined ? undefined : `key:${key.name}`,
+      },
+      'request',
+    );
+  });
+
+  const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
+    const { status, body } = toWireError(error);
+    if (status >= 500)
+      deps.logger.error(
+        { err: error instanceof Error ? error.name : 'unknown', code: body.error.innererror.code },
+        'request failed',
+      );
+    return reply.code(status).type('application/json').send(body);
+  };
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+    if (error instanceof TesseraError) return sendError(reply, error);
+    switch (error.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(
+          reply,
+          new TesseraError('ERR_BODY_TOO_LARGE', `The request body is larger than ${deps.bodyLimit} bytes.`),
+        );
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendError(
+          reply,
+          new TesseraError('ERR_UNSUPPORTED_MEDIA_TYPE', 'The request content type is not supported.'),
+        );
+      default:
+        if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+          return sendError(reply, new TesseraError('ERR_BODY_MALFORMED', 'The request is malformed.'));
+        }
+        return sendError(reply, error);
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      reply,
+      new TesseraError('ERR_NOT_FOUND_ROUTE', `No resource matches ${request.method} ${request.url.split('?')[0]}.`),
+    ),
+  );
+
+  /** Wraps an ACS-style route: api-version, HMAC authentication, JSON body, errors. */
+  const acs = (
+    options: AcsRouteOptions,
+    handler: (request: FastifyRequest, reply: FastifyReply, ctx: AcsContext) => Promise<unknown>,
+  ) => {
+    return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      request.operation = options.operation;
+      const query = request.query as Record<string, unknown>;
+      const given = typeof query['api-version'] === 'string' ? (query['api-version'] as string) : undefined;
+      const version =
+        options.apiVersion === 'optional' && given === undefined
+          ? resolveApiVersion('2025-06-30', request.url)
+          : resolveApiVersion(given, request.url);
+      if (options.requires !== undefined && !version[options.requires]) {
+        throw new TesseraError(
+          'ERR_UNSUPPORTED_API_VERSION',
+          `The HTTP resource that matches the request URI '${request.url}' does not support the API version '${version.version}'.`,
+          { target: 'api-version' },
+        );
+      }
+      const key = hmacAuthenticate(
+        {
+          method: request.method,
+          rawUrl: request.raw.url ?? request.url,
+          headers: request.headers,
+          body: request.rawBody ?? Buffer.alloc(0),
+        },
+        { keys: deps.keys, nowMs: deps.clock(), maxSkewMs: deps.maxClockSkewMs },
+      );
+      request.principal = principalOf(key);
+      if (options.keys === 'full' && key.name === 'verifier') {
+        throw new TesseraError(
+          'ERR_FORBIDDEN',
+          'The verifier key is read-only; this operation needs the primary or secondary key.',
+        );
+      }
+      return handler(request, reply, { version, principal: request.principal, body: parseJsonObject(request.rawBody) });
+    };
+  };
+
+  const idParam = (request: FastifyRequest): string => {
+    const id = (request.params as { id: string }).id;
+    request.identityId = id;
+    return id;
+  };
+
+  app.post(
+    '/identities',
+    acs(
+      { operation: 'identity.create', apiVersion: 'required', keys: 'full' },
+      async (request, reply, { version, principal, body }) => {
+        const scopesGiven = body.createTokenWithScopes;
+        const scopes =
+          scopesGiven === undefined || scopesGiven === null
+            ? undefined
+            : parseScopes(scopesGiven, { allowed: version.scopes, field: 'createTokenWithScopes' });
+        const lifetimeMinutes = version.customExpiry ? parseExpiresInMinutes(body.expiresInMinutes) : 1440;
+        const customId = version.customIdAndGet ? parseCustomId(body.customId) : undefined;
+        const repeat = request.headers['repeatability-request-id'];
+        let requestKey: string | undefined;
+        if (version.repeatability && typeof repeat === 'string' && repeat !== '') {
+          if (!/^[0-9a-f-]{36}$/i.test(repeat)) {
+            throw new TesseraError('ERR_VALIDATION', 'Repeatability-Request-ID must be a UUID.', {
+              target: 'Repeatability-Request-ID',
+            });
+          }
+          requestKey = repeat.toLowerCase();
+        }
+        const result = await deps.service.create({ customId, requestKey, scopes, lifetimeMinutes, principal });
+        request.identityId = result.identity.id;
+        if (requestKey !== undefined) reply.header('repeatability-result', result.created ? 'accepted' : 'rejected');
+        const out: Record<string, unknown> = { identity: identityBody(result.identity, version) };
+        if (result.accessToken !== undefined) out.accessToken = result.accessToken;
+        return reply.code(201).send(out);
+      },
+    ),
+  );
+
+  app.get(
+    '/identities/:id',
+    acs(
+      { operation: 'identity.get', apiVersion: 'required', keys: 'any', requires: 'customIdAndGet' },
+      async (request, _reply, { version }) => identityBody(await deps.service.get(idParam(request)), version),
+    ),
+  );
+
+  app.delete(
+    '/identities/:id',
+    acs(
+      { operation: 'identity.delete', apiVersion: 'required', keys: 'full' },
+      async (request, reply, { principal }) => {
+        await deps.service.delete(idParam(request), principal);
+        return reply.code(204).send();
+      },
+    ),
+  );
+
+  app.post(
+    '/identities/:id/::revokeAccessTokens',
+    acs(
+      { operation: 'identity.revokeTokens', apiVersion: 'required', keys: 'full' },
+      async (request, reply, { principal }) => {
+        await deps.service.revoke(idParam(request), principal);
+        return reply.code(204).send();
+      },
+    ),
+  );
+
+  app.post(
+    '/identities/:id/::issueAccessToken',
+    acs(
+      { operation: 'identity.issueToken', apiVersion: 'required', keys: 'full' },
+      async (request, _reply, { version, principal, body }) => {
+        const id = idParam(request);
+        const scopes = parseScopes(body.scopes, { allowed: version.scopes, field: 'scopes' });
+        const lifetimeMinutes = version.customExpiry ? parseExpiresInMinutes(body.expiresInMinutes) : 1440;
+        return deps.service.issue(id, scopes, lifetimeMinutes, principal);
+      },
+    ),
+  );
+
+  app.post(
+    '/tokens/::introspect',
+    acs({ operation: 'token.introspect', apiVersion: 'optional', keys: 'any' }, async (_request, _reply, { body }) => {
+      if (typeof body.token !== 'string') {
+        throw new TesseraError('ERR_VALIDATION', 'Token: The Token field is required.', { target: 'token' });
+      }
+      return deps.service.introspect(body.token);
+    }),
+  );
+
+  app.get(
+    '/revocations',
+    acs({ operation: 'revocations.feed', apiVersion: 'optional', keys: 'any' }, async (request, reply) => {
+      const last = request.headers['last-event-id'];
+      const parsed = typeof last === 'string' && /^\d{1,15}$/.test(last) ? Number(last) : undefined;
+      reply.hijack();
+      await deps.feed.subscribe(reply.raw, parsed);
+      return undefined;
+    }),
+  );
+
+  app.get(
+    '/revocations/snapshot',
+    acs({ operation: 'revocations.snapshot', apiVersion: 'optional', keys: 'any' }, async () =>
+      deps.store.revocationSnapshot(),
+    ),
+  );
+
+  const keysBody = () => {
+    const endpoint = deps.endpoint();
+    const get = (name: AccessKeyName) => deps.keys.get(name)?.base64 ?? '';
+    const cs = (name: AccessKeyName) => `endpoint=${endpoint};accesskey=${get(name)}`;
+    return {
+      primaryKey: get('primary'),
+      secondaryKey: get('secondary'),
+      verifierKey: get('verifier'),
+      primaryConnectionString: cs('primary'),
+      secondaryConnectionString: cs('secondary'),
+      verifierConnectionString: cs('verifier'),
+    };
+  };
+
+  app.get(
+    '/admin/keys',
+    acs({ operation: 'admin.keys.list', apiVersion: 'optional', keys: 'full' }, async () => keysBody()),
+  );
+
+  app.post(
+    '/admin/keys/::regenerate',
+    acs(
+      { operation: 'admin.keys.regenerate', apiVersion: 'optional', keys: 'full' },
+      async (_request, _reply, { body }) => {
+        const key = body.key;
+        if (key !== 'primary' && key !== 'secondary' && key !== 'verifier') {
+          throw new TesseraError('ERR_VALIDATION', "Key: must be 'primary', 'secondary' or 'verifier'.", {
+            target: 'key',
+          });
+        }
+        await deps.regenerateKey(key);
+        return keysBody();
+      },
+    ),
+  );
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return { keys: deps.jwks() };
+  });
+
+  app.get('/.well-known/openid-configuration', async () => {
+    const endpoint = deps.endpoint();
+    return {
+      issuer: deps.resource.issuer,
+      jwks_uri: `${endpoint}.well-known/jwks.json`,
+      introspection_endpoint: `${endpoint}tokens/:introspect`,
+      revocation_feed_endpoint: `${endpoint}revocations`,
+      tessera_audience: deps.resource.audience,
+      tessera_resource_id: deps.resource.resourceId,
+      id_token_signing_alg_values_supported: ['ES256'],
+      token_contract_version: 1,
+    };
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await deps.store.ping();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', reason: 'store unreachable' });
+    }
+  });
+
+  return app;
+}

@@ -1,0 +1,123 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { buildStringToSign, parseHmacAuthorization, parseHttpDate, TesseraError } from '@tessera/core';
+import type { KeyRing, LiveAccessKey } from './key-ring.js';
+
+/** The facts of a request HMAC authentication looks at. */
+export interface HmacRequest {
+  readonly method: string;
+  /** Path and query exactly as received (still percent-encoded). */
+  readonly rawUrl: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The exact body bytes. */
+  readonly body: Buffer;
+}
+
+/** Options for {@link hmacAuthenticate}. */
+export interface HmacAuthenticateOptions {
+  readonly keys: KeyRing;
+  /** Now, Unix milliseconds. */
+  readonly nowMs: number;
+  /** Largest accepted distance between x-ms-date and now, in milliseconds (the replay window). */
+  readonly maxSkewMs: number;
+}
+
+function header(req: HmacRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function denied(code: ConstructorParameters<typeof TesseraError>[0], message: string): TesseraError {
+  return new TesseraError(code, message);
+}
+
+/** SHA-256 of the body, base64 — what `x-ms-content-sha256` must say. */
+export function contentHash(body: Buffer): string {
+  return createHash('sha256').update(body).digest('base64');
+}
+
+/** The path-and-query forms SDKs sign: raw as sent; Python's over plain HTTP drops the leading slash; some sign it decoded. */
+function candidatePaths(rawUrl: string): string[] {
+  const out = [rawUrl];
+  if (rawUrl.startsWith('/')) out.push(rawUrl.slice(1));
+  try {
+    const decoded = decodeURIComponent(rawUrl);
+    if (decoded !== rawUrl) out.push(decoded);
+  } catch {
+    // not decodable: only the raw form can match
+  }
+  return out;
+}
+
+/**
+ * Authenticates an ACS-style HMAC-SHA256 request (acs-wire.md §2) and returns the key that signed it.
+ * Each failure is a distinct `ERR_AUTH_*` code whose message names the part that is wrong — never a secret.
+ */
+export function hmacAuthenticate(req: HmacRequest, options: HmacAuthenticateOptions): LiveAccessKey {
+  const authorization = header(req, 'authorization');
+  if (authorization === undefined || authorization.trim() === '') {
+    throw denied('ERR_AUTH_MISSING', "The request has no 'Authorization' header.");
+  }
+  const auth = parseHmacAuthorization(authorization.trim());
+  const dateHeader = auth.signedHeaders.includes('x-ms-date')
+    ? 'x-ms-date'
+    : auth.signedHeaders.includes('date')
+      ? 'date'
+      : undefined;
+  if (
+    dateHeader === undefined ||
+    !auth.signedHeaders.includes('host') ||
+    !auth.signedHeaders.includes('x-ms-content-sha256')
+  ) {
+    throw denied('ERR_AUTH_MALFORMED', "SignedHeaders must be 'x-ms-date;host;x-ms-content-sha256'.");
+  }
+  const date = header(req, dateHeader);
+  const host = header(req, 'host');
+  const claimedHash = header(req, 'x-ms-content-sha256');
+  for (const [name, value] of [
+    [dateHeader, date],
+    ['host', host],
+    ['x-ms-content-sha256', claimedHash],
+  ] as const) {
+    if (value === undefined || value === '')
+      throw denied('ERR_AUTH_MISSING_HEADER', `The signed header '${name}' is missing.`);
+  }
+  const dateMs = parseHttpDate(date ?? '');
+  if (dateMs === undefined) {
+    throw denied(
+      'ERR_AUTH_DATE_INVALID',
+      `The '${dateHeader}' header is not an RFC 1123 date such as 'Mon, 23 Nov 2026 17:45:27 GMT'.`,
+    );
+  }
+  if (Math.abs(options.nowMs - dateMs) > options.maxSkewMs) {
+    throw denied(
+      'ERR_AUTH_DATE_OUT_OF_RANGE',
+      `The '${dateHeader}' header is more than ${Math.round(options.maxSkewMs / 1000)} seconds away from the server's clock.`,
+    );
+  }
+  if (claimedHash !== contentHash(req.body)) {
+    throw denied(
+      'ERR_AUTH_CONTENT_HASH_MISMATCH',
+      "Request 'x-ms-content-sha256' differs from generated content hash.",
+    );
+  }
+  const given = Buffer.from(auth.signature, 'base64');
+  for (const path of candidatePaths(req.rawUrl)) {
+    const stringToSign = Buffer.from(
+      buildStringToSign({
+        method: req.method,
+        pathAndQuery: path,
+        date: date ?? '',
+        host: host ?? '',
+        contentHash: claimedHash ?? '',
+      }),
+    );
+    for (const key of options.keys.current()) {
+      const expected = createHmac('sha256', key.bytes).update(stringToSign).digest();
+      if (expected.length === given.length && timingSafeEqual(expected, given)) return key;
+    }
+  }
+  throw denied(
+    'ERR_AUTH_SIGNATURE_MISMATCH',
+    'The HMAC signature does not match: check the access key and that method, path and query, x-ms-date, host (with port) and content hash are signed as sent.',
+  );
+}

@@ -1,0 +1,134 @@
+import { base64ToBytes, isUuid, TesseraError } from '@tessera/core';
+
+/** Options of `startServer` — the same settings as `tessera serve` flags and `TESSERA_*` env vars. */
+export interface ServerOptions {
+  /** Interface to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port; 0 picks a free one (default 8080). */
+  port?: number;
+  /** Where SQLite data and the master key live (default ./.tessera). */
+  dataDir?: string;
+  /** `sqlite:<path>` (default `sqlite:<dataDir>/tessera.db`) or `postgres://...`. */
+  store?: string;
+  /** Seeds the primary access key on first start (base64). */
+  primaryKey?: string;
+  /** Seeds the secondary access key on first start (base64). */
+  secondaryKey?: string;
+  /** Resource id (uuid) used on first start. */
+  resourceId?: string;
+  /** Data location on first start (default `unitedstates`). */
+  location?: string;
+  /** Token issuer (default `urn:tessera:resource:<resourceId>`). */
+  issuer?: string;
+  /** Token audience (default `urn:tessera:user-access`). */
+  audience?: string;
+  /** Public endpoint written into connection strings (default `http://<host>:<port>/`). */
+  publicUrl?: string;
+  /** 32-byte master key (base64) that encrypts secrets at rest; default: `<dataDir>/master.key`, created on first start. */
+  masterKey?: string;
+  /** HMAC replay window in seconds (default 900). */
+  maxClockSkewSeconds?: number;
+  /** Largest request body in bytes (default 65536). */
+  bodyLimit?: number;
+  /** pino level (default info). */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where log lines go (default stdout). */
+  logDestination?: NodeJS.WritableStream;
+  /** Milliseconds between revocation-feed heartbeats (default 5000). */
+  heartbeatMs?: number;
+  /** Clock, for tests (default Date.now). */
+  clock?: () => number;
+}
+
+/** Options after validation and defaults. */
+export interface ResolvedServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly store:
+    | { readonly kind: 'sqlite'; readonly path: string }
+    | { readonly kind: 'postgres'; readonly url: string };
+  readonly primaryKey: string | undefined;
+  readonly secondaryKey: string | undefined;
+  readonly resourceId: string | undefined;
+  readonly location: string;
+  readonly issuer: string | undefined;
+  readonly audience: string;
+  readonly publicUrl: string | undefined;
+  readonly masterKey: Uint8Array | undefined;
+  readonly maxClockSkewMs: number;
+  readonly bodyLimit: number;
+  readonly heartbeatMs: number;
+}
+
+function invalid(setting: string, message: string): TesseraError {
+  return new TesseraError('ERR_CONFIG_INVALID', `Invalid --${setting}: ${message}`, { target: setting });
+}
+
+function intIn(setting: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw invalid(setting, `must be an integer in [${min}, ${max}].`);
+  return value;
+}
+
+function key(setting: string, value: string | undefined, bytes?: number): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  const decoded = base64ToBytes(value);
+  if (decoded === undefined || decoded.length < 32) throw invalid(setting, 'must be base64 of at least 32 bytes.');
+  if (bytes !== undefined && decoded.length !== bytes)
+    throw invalid(setting, `must be base64 of exactly ${bytes} bytes.`);
+  return decoded;
+}
+
+/** Validates options and applies defaults; a bad value throws `ERR_CONFIG_INVALID` naming the setting. */
+export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
+  const host = options.host ?? '127.0.0.1';
+  if (host === '' || /\s/.test(host)) throw invalid('host', 'must be a host name or IP address.');
+  const port = intIn('port', options.port, 8080, 0, 65535);
+  const dataDir = options.dataDir ?? '.tessera';
+  if (dataDir === '') throw invalid('data-dir', 'must not be empty.');
+  let store: ResolvedServerOptions['store'] = { kind: 'sqlite', path: `${dataDir}/tessera.db` };
+  if (options.store !== undefined) {
+    if (options.store.startsWith('sqlite:')) {
+      const path = options.store.slice('sqlite:'.length);
+      if (path === '') throw invalid('store', "sqlite: needs a path, e.g. 'sqlite:./.tessera/tessera.db'.");
+      store = { kind: 'sqlite', path };
+    } else if (/^postgres(ql)?:\/\//.test(options.store)) {
+      store = { kind: 'postgres', url: options.store };
+    } else {
+      throw invalid('store', "must be 'sqlite:<path>' or 'postgres://…'.");
+    }
+  }
+  key('primary-key', options.primaryKey);
+  key('secondary-key', options.secondaryKey);
+  if (options.resourceId !== undefined && !isUuid(options.resourceId)) throw invalid('resource-id', 'must be a UUID.');
+  const location = options.location ?? 'unitedstates';
+  if (!/^[a-z][a-z0-9-]{1,40}$/.test(location))
+    throw invalid('location', "must be a lower-case location name such as 'unitedstates'.");
+  if (options.publicUrl !== undefined) {
+    try {
+      const url = new URL(options.publicUrl);
+      if (url.pathname !== '/' || !/^https?:$/.test(url.protocol)) throw new Error('path');
+    } catch {
+      throw invalid('public-url', 'must be http(s)://host[:port]/ with no path.');
+    }
+  }
+  return {
+    host,
+    port,
+    dataDir,
+    store,
+    primaryKey: options.primaryKey,
+    secondaryKey: options.secondaryKey,
+    resourceId: options.resourceId?.toLowerCase(),
+    location,
+    issuer: options.issuer,
+    audience: options.audience ?? 'urn:tessera:user-access',
+    publicUrl: options.publicUrl,
+    masterKey: key('master-key', options.masterKey, 32),
+    maxClockSkewMs: intIn('max-clock-skew', options.maxClockSkewSeconds, 900, 1, 86_400) * 1000,
+    bodyLimit: intIn('body-limit', options.bodyLimit, 65_536, 1024, 16 * 1024 * 1024),
+    heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, 5000, 10, 600_000),
+  };
+}

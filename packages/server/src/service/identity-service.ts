@@ -1,0 +1,219 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  buildClaims,
+  checkRevocation,
+  checkTokenTimes,
+  decodeJwt,
+  parseClaims,
+  parseRawId,
+  formatRawId,
+  scopesOf,
+  TesseraError,
+  uuidV7,
+  type AccessKeyRef,
+  type TokenScope,
+  isTesseraError,
+  type TesseraErrorCode,
+} from '@tessera/core';
+import type { KeyObject } from 'node:crypto';
+import type { TokenSigner } from '../crypto/token-signer.js';
+import { verifyTokenSignature } from '../crypto/token-signer.js';
+import type { KeyRing } from '../auth/key-ring.js';
+import type { IdentityRecord, Store } from '../store/store.js';
+import { formatServiceDate, type ResourceContext } from './resource-context.js';
+import type { TouchBuffer } from './touch-buffer.js';
+
+/** An issued user access token as the wire returns it. */
+export interface AccessToken {
+  readonly token: string;
+  readonly expiresOn: string;
+}
+
+/** Who asked: the access key that signed the request (its version pins the tokens it mints). */
+export type Principal = {
+  readonly kind: 'accessKey';
+  readonly key: AccessKeyRef | { name: 'verifier'; version: number };
+};
+
+/** RFC 7662-style introspection result. */
+export type IntrospectionResult =
+  | {
+      readonly active: true;
+      readonly sub: string;
+      readonly scope: string;
+      readonly exp: number;
+      readonly iat: number;
+      readonly jti: string;
+      readonly iss: string;
+      readonly aud: string;
+    }
+  | { readonly active: false; readonly reason: TesseraErrorCode };
+
+/** Dependencies of {@link createIdentityService}. */
+export interface IdentityServiceDeps {
+  readonly store: Store;
+  readonly resource: ResourceContext;
+  readonly signer: () => TokenSigner;
+  /** Public keys by kid, active and retired, for introspection. */
+  readonly publicKeys: () => ReadonlyMap<string, KeyObject>;
+  readonly keys: KeyRing;
+  readonly touches: TouchBuffer;
+  readonly clock: () => number;
+  /** Called after every change that appends a revocation event. */
+  readonly onRevocationEvent: () => void;
+}
+
+/** The ACS Identity operations, over the store port. */
+export type IdentityService = ReturnType<typeof createIdentityService>;
+
+/** Creates the identity service. */
+export function createIdentityService(deps: IdentityServiceDeps) {
+  const { store, resource, clock } = deps;
+
+  /** Parses a raw id and checks it belongs to this resource (401 IdentityNotOwned as the service answers). */
+  const owned = (rawId: string): string => {
+    const parsed = parseRawId(rawId);
+    if (parsed.resourceId !== resource.resourceId.toLowerCase()) {
+      throw new TesseraError('ERR_IDENTITY_NOT_OWNED', "Provided identity doesn't belong to the resource.");
+    }
+    return formatRawId(parsed.resourceId, parsed.userId);
+  };
+
+  const live = async (rawId: string): Promise<IdentityRecord> => {
+    const id = owned(rawId);
+    const identity = await store.getIdentity(id);
+    if (identity === undefined) throw new TesseraError('ERR_IDENTITY_NOT_FOUND', "Provided identity doesn't exist.");
+    if (identity.deletedAt !== undefined) {
+      throw new TesseraError('ERR_IDENTITY_DELETED', 'Provided identity has been deleted.');
+    }
+    return identity;
+  };
+
+  const mint = async (
+    identity: IdentityRecord,
+    scopes: readonly TokenScope[],
+    lifetimeMinutes: number,
+    principal: Principal,
+  ): Promise<AccessToken> => {
+    const now = clock();
+    const signer = deps.signer();
+    const key = principal.key;
+    if (key.name === 'verifier') {
+      throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot issue tokens.');
+    }
+    const claims = buildClaims({
+      issuer: resource.issuer,
+      audience: resource.audience,
+      rawId: identity.id,
+      scopes,
+      nowMs: now,
+      lifetimeMinutes,
+      tokenId: randomUUID(),
+      resourceLocation: resource.location,
+      region: resource.region,
+      revocationEpoch: identity.epoch,
+      accessKey: key,
+    });
+    const token = await signer.sign(claims);
+    deps.touches.touch(identity.id, now);
+    return { token, expiresOn: formatServiceDate(claims.exp * 1000) };
+  };
+
+  const withPendingTouch = (identity: IdentityRecord): IdentityRecord => {
+    const pending = deps.touches.pending(identity.id);
+    return pending !== undefined && pending > (identity.lastTokenIssuedAt ?? 0)
+      ? { ...identity, lastTokenIssuedAt: pending }
+      : identity;
+  };
+
+  return {
+    /** Creates an identity (get-or-create by customId or Repeatability-Request-ID), optionally with a token. */
+    async create(input: {
+      customId?: string | undefined;
+      requestKey?: string | undefined;
+      scopes?: readonly TokenScope[] | undefined;
+      lifetimeMinutes: number;
+      principal: Principal;
+    }): Promise<{ identity: IdentityRecord; created: boolean; accessToken?: AccessToken }> {
+      if (input.principal.key.name === 'verifier') {
+        throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot create identities.');
+      }
+      const now = clock();
+      const id = formatRawId(resource.resourceId, uuidV7(now, randomBytes(10)));
+      const { identity, created } = await store.createIdentity({
+        id,
+        customId: input.customId,
+        requestKey: input.requestKey,
+        createdAt: now,
+      });
+      if (input.scopes === undefined) return { identity: withPendingTouch(identity), created };
+      const accessToken = await mint(identity, input.scopes, input.lifetimeMinutes, input.principal);
+      return { identity: withPendingTouch({ ...identity, lastTokenIssuedAt: clock() }), created, accessToken };
+    },
+
+    async get(rawId: string): Promise<IdentityRecord> {
+      return withPendingTouch(await live(rawId));
+    },
+
+    async issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
+      return mint(await live(rawId), scopes, lifetimeMinutes, principal);
+    },
+
+    async revoke(rawId: string, principal: Principal): Promise<void> {
+      if (principal.key.name === 'verifier') {
+        throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot revoke tokens.');
+      }
+      await live(rawId);
+      await store.revokeIdentityTokens(owned(rawId), clock());
+      deps.onRevocationEvent();
+    },
+
+    async delete(rawId: string, principal: Principal): Promise<void> {
+      if (principal.key.name === 'verifier') {
+        throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot delete identities.');
+      }
+      await live(rawId);
+      await store.deleteIdentity(owned(rawId), clock());
+      deps.onRevocationEvent();
+    },
+
+    /** Whether a token is valid right now, and if not, why — the server-side truth the verifier builds on. */
+    async introspect(token: unknown): Promise<IntrospectionResult> {
+      try {
+        const decoded = decodeJwt(token);
+        if (decoded.header.alg !== 'ES256') throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE', 'Unsupported algorithm.');
+        const key = decoded.header.kid === undefined ? undefined : deps.publicKeys().get(decoded.header.kid);
+        if (key === undefined) throw new TesseraError('ERR_TOKEN_UNKNOWN_KEY', 'Token was signed by an unknown key.');
+        if (!verifyTokenSignature(decoded.signingInput, decoded.signature, key)) {
+          throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE', 'Token signature is invalid.');
+        }
+        const claims = parseClaims(decoded.payload);
+        if (claims.iss !== resource.issuer)
+          throw new TesseraError('ERR_TOKEN_WRONG_ISSUER', 'Token issuer is foreign.');
+        if (claims.aud !== resource.audience)
+          throw new TesseraError('ERR_TOKEN_WRONG_AUDIENCE', 'Token audience is foreign.');
+        checkTokenTimes(claims, { nowMs: clock() });
+        const identity = await store.getIdentity(claims.sub);
+        const ring = deps.keys;
+        checkRevocation(claims, {
+          identity:
+            identity === undefined ? undefined : { epoch: identity.epoch, deleted: identity.deletedAt !== undefined },
+          accessKeys: { primary: ring.get('primary')?.version ?? 0, secondary: ring.get('secondary')?.version ?? 0 },
+        });
+        return {
+          active: true,
+          sub: claims.sub,
+          scope: scopesOf(claims).join(' '),
+          exp: claims.exp,
+          iat: claims.iat,
+          jti: claims.jti,
+          iss: claims.iss,
+          aud: claims.aud,
+        };
+      } catch (error) {
+        if (isTesseraError(error) && error.code.startsWith('ERR_TOKEN_')) return { active: false, reason: error.code };
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,209 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
+import { buildApp } from './app.js';
+import { createKeyRing, type LiveAccessKey } from './auth/key-ring.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './config/server-options.js';
+import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
+import {
+  generateSigningKey,
+  importPrivateKey,
+  importPublicJwk,
+  TOKEN_ALG,
+  type PublicJwk,
+} from './crypto/signing-key.js';
+import { createTokenSigner, type TokenSigner } from './crypto/token-signer.js';
+import { createRevocationFeed } from './http/revocation-feed.js';
+import { createIdentityService } from './service/identity-service.js';
+import { regionOf, type ResourceContext } from './service/resource-context.js';
+import { createTouchBuffer } from './service/touch-buffer.js';
+import { createSqliteStore } from './store/sqlite-store.js';
+import type { AccessKeyName, AccessKeyRecord, Store } from './store/store.js';
+
+/** A running identity server. */
+export interface RunningServer {
+  /** `http://host:port/` */
+  readonly url: string;
+  /** Full-control connection string (primary key). */
+  readonly connectionString: string;
+  /** Read-only connection string (verifier key): revocation feed, introspection. */
+  readonly verifierConnectionString: string;
+  readonly resourceId: string;
+  /** True when this start created the resource (first start on this store). */
+  readonly createdResource: boolean;
+  /** Stops accepting requests, drains in-flight ones, flushes buffered writes and closes the store. */
+  close(): Promise<void>;
+}
+
+function loadMasterKey(options: ResolvedServerOptions): Uint8Array {
+  if (options.masterKey !== undefined) return options.masterKey;
+  const path = join(options.dataDir, 'master.key');
+  if (existsSync(path)) {
+    const key = base64ToBytes(readFileSync(path, 'utf8').trim());
+    if (key === undefined || key.length !== 32) {
+      throw new TesseraError('ERR_CONFIG_INVALID', `The master key file ${path} is not base64 of 32 bytes.`, {
+        target: 'master-key',
+      });
+    }
+    return key;
+  }
+  const key = randomBytes(32);
+  writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return key;
+}
+
+async function openStore(options: ResolvedServerOptions): Promise<Store> {
+  if (options.store.kind === 'sqlite') return createSqliteStore({ path: options.store.path });
+  const { createPostgresStore } = await import('./store/postgres-store.js');
+  return createPostgresStore({ connectionString: options.store.url });
+}
+
+function newKeyBase64(): string {
+  return randomBytes(64).toString('base64');
+}
+
+function decodeKeys(records: readonly AccessKeyRecord[], box: SecretBox): LiveAccessKey[] {
+  return records.map((r) => {
+    const base64 = box.open(r.secret);
+    return { name: r.name, version: r.version, base64, bytes: Buffer.from(base64, 'base64') };
+  });
+}
+
+/** Starts the identity server: opens and migrates the store, creates the resource on first start, listens. */
+export async function startServer(input: ServerOptions = {}): Promise<RunningServer> {
+  const options = resolveServerOptions(input);
+  const clock = input.clock ?? Date.now;
+  const logger: Logger = pino(
+    { level: input.logLevel ?? 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime },
+    input.logDestination ?? process.stdout,
+  );
+  mkdirSync(options.dataDir, { recursive: true });
+  const box = createSecretBox(loadMasterKey(options));
+  const store = await openStore(options);
+  try {
+    await store.migrate();
+    const now = clock();
+    const firstKey = generateSigningKey();
+    const seeded = (name: AccessKeyName, given: string | undefined): AccessKeyRecord => ({
+      name,
+      version: 1,
+      secret: box.seal(given ?? newKeyBase64()),
+      updatedAt: now,
+    });
+    const { resource, created } = await store.initResource(
+      { resourceId: options.resourceId ?? randomUUID(), location: options.location, createdAt: now },
+      [seeded('primary', options.primaryKey), seeded('secondary', options.secondaryKey), seeded('verifier', undefined)],
+      {
+        kid: firstKey.kid,
+        alg: TOKEN_ALG,
+        privateKey: box.seal(firstKey.privateKeyPem),
+        publicJwk: JSON.stringify(firstKey.publicJwk),
+        createdAt: now,
+        status: 'active',
+      },
+    );
+    if (!created && options.resourceId !== undefined && options.resourceId !== resource.resourceId) {
+      logger.warn({ setting: 'resource-id' }, 'resource-id is only used on first start; the stored resource is kept');
+    }
+
+    const keys = createKeyRing(decodeKeys(await store.listAccessKeys(), box));
+    const reloadKeys = async () => keys.replace(decodeKeys(await store.listAccessKeys(), box));
+
+    let signer: TokenSigner | undefined;
+    let jwks: PublicJwk[] = [];
+    let publicKeys = new Map<string, KeyObject>();
+    const loadSigningKeys = async () => {
+      const records = await store.listSigningKeys();
+      const active = records.filter((r) => r.status === 'active').at(-1);
+      if (active === undefined) throw new TesseraError('ERR_CONFIG_INVALID', 'The store has no active signing key.');
+      signer = createTokenSigner(active.kid, importPrivateKey(box.open(active.privateKey)));
+      jwks = records.map((r) => JSON.parse(r.publicJwk) as PublicJwk);
+      publicKeys = new Map(jwks.map((j) => [j.kid, importPublicJwk(j)]));
+    };
+    await loadSigningKeys();
+
+    const context: ResourceContext = {
+      resourceId: resource.resourceId,
+      location: resource.location,
+      region: regionOf(resource.location),
+      issuer: options.issuer ?? `urn:tessera:resource:${resource.resourceId}`,
+      audience: options.audience,
+    };
+    const onError = (error: unknown) =>
+      logger.error({ code: error instanceof TesseraError ? error.code : 'ERR_INTERNAL' }, 'background task failed');
+    const touches = createTouchBuffer(store, 1000, onError);
+    const feed = await createRevocationFeed({
+      store,
+      heartbeatMs: options.heartbeatMs,
+      clock,
+      onError,
+      onEvent: (event) => {
+        if (event.type === 'key.regenerated') void reloadKeys().catch(onError);
+      },
+    });
+    const service = createIdentityService({
+      store,
+      resource: context,
+      signer: () => {
+        if (signer === undefined) throw new TesseraError('ERR_INTERNAL', 'No signing key loaded.');
+        return signer;
+      },
+      publicKeys: () => publicKeys,
+      keys,
+      touches,
+      clock,
+      onRevocationEvent: () => feed.notify(),
+    });
+
+    let endpoint = options.publicUrl ?? '';
+    const app = buildApp({
+      service,
+      feed,
+      keys,
+      store,
+      resource: context,
+      logger,
+      clock,
+      maxClockSkewMs: options.maxClockSkewMs,
+      bodyLimit: options.bodyLimit,
+      jwks: () => jwks,
+      endpoint: () => endpoint,
+      regenerateKey: async (name) => {
+        await store.regenerateAccessKey(name, box.seal(newKeyBase64()), clock());
+        await reloadKeys();
+        feed.notify();
+      },
+    });
+    app.addHook('preClose', async () => feed.close());
+
+    await app.listen({ host: options.host, port: options.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : options.port;
+    const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+    if (endpoint === '') endpoint = `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}/`;
+
+    let closing: Promise<void> | undefined;
+    return {
+      url: endpoint,
+      connectionString: formatConnectionString(endpoint, keys.get('primary')?.base64 ?? ''),
+      verifierConnectionString: formatConnectionString(endpoint, keys.get('verifier')?.base64 ?? ''),
+      resourceId: resource.resourceId,
+      createdResource: created,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          await touches.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}

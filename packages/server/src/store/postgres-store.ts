@@ -1,0 +1,612 @@
+import { TesseraError } from '@tessera/core';
+import pg from 'pg';
+import type {
+  AccessKeyName,
+  AccessKeyRecord,
+  CreateIdentityInput,
+  CreateIdentityResult,
+  IdentityRecord,
+  ResourceRecord,
+  RevocationEvent,
+  RevocationSnapshot,
+  SigningKeyRecord,
+  Store,
+} from './store.js';
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`. Never echoed in errors. */
+  readonly connectionString: string;
+  /** Schema holding Tessera's tables (created by `migrate()`); default `public`. Lets tests and tenants isolate. */
+  readonly schema?: string | undefined;
+  readonly pool?:
+    | {
+        /** Maximum connections of this process; default 10. */
+        readonly max?: number | undefined;
+        /** How long to wait for a connection before failing with `ERR_STORE_UNAVAILABLE`; default 10 000 ms. */
+        readonly connectionTimeoutMillis?: number | undefined;
+        /** Idle connections are closed after this long; default 30 000 ms. */
+        readonly idleTimeoutMillis?: number | undefined;
+      }
+    | undefined;
+}
+
+/** The LISTEN/NOTIFY channel on which a PostgreSQL store announces each appended event's seq (sent at commit). */
+export function postgresEventChannel(schema = 'public'): string {
+  return `tessera_events_${schema}`;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+
+/** Lock class for `pg_advisory_xact_lock(class, hashtext(schema))`: "Tessera migrations" (arbitrary, stable). */
+const MIGRATION_LOCK_CLASS = 0x7e55;
+
+/**
+ * Schema versions, applied in order inside one transaction each. Append only: never edit a shipped entry.
+ * `{s}` is replaced with the quoted schema name.
+ */
+const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly sql: string }> = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE {s}.resource (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  resource_id text NOT NULL,
+  location text NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE TABLE {s}.access_keys (
+  name text PRIMARY KEY CHECK (name IN ('primary', 'secondary', 'verifier')),
+  version integer NOT NULL,
+  secret text NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE {s}.signing_keys (
+  kid text PRIMARY KEY,
+  alg text NOT NULL,
+  private_key text NOT NULL,
+  public_jwk text NOT NULL,
+  created_at bigint NOT NULL,
+  status text NOT NULL CHECK (status IN ('active', 'retired'))
+);
+CREATE TABLE {s}.identities (
+  id text PRIMARY KEY,
+  custom_id text,
+  request_key text,
+  created_at bigint NOT NULL,
+  deleted_at bigint,
+  epoch integer NOT NULL DEFAULT 0,
+  last_token_issued_at bigint
+);
+CREATE UNIQUE INDEX identities_live_custom_id ON {s}.identities (custom_id)
+  WHERE custom_id IS NOT NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX identities_request_key ON {s}.identities (request_key) WHERE request_key IS NOT NULL;
+CREATE INDEX identities_revoked ON {s}.identities (id) WHERE epoch > 0 OR deleted_at IS NOT NULL;
+CREATE TABLE {s}.event_counter (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  seq bigint NOT NULL
+);
+INSERT INTO {s}.event_counter (singleton, seq) VALUES (true, 0);
+CREATE TABLE {s}.events (
+  seq bigint PRIMARY KEY,
+  at bigint NOT NULL,
+  type text NOT NULL CHECK (type IN ('identity.revoked', 'identity.deleted', 'key.regenerated')),
+  identity_id text,
+  epoch integer,
+  key_name text,
+  version integer
+);
+`,
+  },
+];
+
+interface IdentityRow {
+  id: string;
+  custom_id: string | null;
+  created_at: string;
+  deleted_at: string | null;
+  epoch: number;
+  last_token_issued_at: string | null;
+}
+
+interface EventRow {
+  seq: string;
+  at: string;
+  type: string;
+  identity_id: string | null;
+  epoch: number | null;
+  key_name: string | null;
+  version: number | null;
+}
+
+interface AccessKeyRow {
+  name: string;
+  version: number;
+  secret: string;
+  updated_at: string;
+}
+
+interface SigningKeyRow {
+  kid: string;
+  alg: string;
+  private_key: string;
+  public_jwk: string;
+  created_at: string;
+  status: string;
+}
+
+interface ResourceRow {
+  resource_id: string;
+  location: string;
+  created_at: string;
+}
+
+const IDENTITY_COLUMNS = 'id, custom_id, created_at, deleted_at, epoch, last_token_issued_at';
+
+/** Socket-level failures: the server cannot be reached or the connection broke. */
+const UNREACHABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+]);
+
+/** SQLSTATEs meaning "no usable database right now" (connection exceptions, shutdown, no slots, bad login). */
+function isUnavailableSqlState(code: string): boolean {
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '53300' ||
+    code === '28000' ||
+    code === '28P01' ||
+    code === '3D000'
+  );
+}
+
+function unavailableReason(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_ERRNO.has(code) || isUnavailableSqlState(code))) return code;
+  // AggregateError from happy-eyeballs connects carries the per-address errors.
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const reason = unavailableReason(inner);
+      if (reason !== undefined) return reason;
+    }
+  }
+  // pg's own wording for pool timeouts and dropped sockets; these carry no code.
+  if (
+    /timeout exceeded when trying to connect|Connection terminated|Connection ended|connection timeout/i.test(
+      error.message,
+    )
+  ) {
+    return 'connection-lost';
+  }
+  return undefined;
+}
+
+/**
+ * Turns driver failures that mean "the database is unreachable" into `ERR_STORE_UNAVAILABLE`. The message and
+ * details name only the failure kind: a pg error can echo host, user or (for some URL parse errors) the
+ * connection string, so neither the original message nor the error itself is attached as `cause`.
+ */
+function mapError(error: unknown): unknown {
+  if (error instanceof TesseraError) return error;
+  const reason = unavailableReason(error);
+  if (reason !== undefined) {
+    return new TesseraError('ERR_STORE_UNAVAILABLE', `The PostgreSQL store is unavailable (${reason}).`, {
+      details: { reason },
+    });
+  }
+  return error;
+}
+
+/** Fails fast on a malformed URL; Node's URL error would carry the input (and so the password) along. */
+function assertPostgresUrl(connectionString: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(connectionString).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
+    throw new TesseraError('ERR_CONFIG_INVALID', 'The PostgreSQL connection string must be a postgres:// URL.', {
+      target: 'connectionString',
+    });
+  }
+}
+
+function toIdentity(row: IdentityRow): IdentityRecord {
+  return {
+    id: row.id,
+    customId: row.custom_id ?? undefined,
+    createdAt: Number(row.created_at),
+    deletedAt: row.deleted_at === null ? undefined : Number(row.deleted_at),
+    epoch: row.epoch,
+    lastTokenIssuedAt: row.last_token_issued_at === null ? undefined : Number(row.last_token_issued_at),
+  };
+}
+
+function toKeyName(name: string): AccessKeyName {
+  if (name === 'primary' || name === 'secondary' || name === 'verifier') return name;
+  throw new TesseraError('ERR_INTERNAL', 'The store holds an access key with an unknown name.');
+}
+
+function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
+  return { name: toKeyName(row.name), version: row.version, secret: row.secret, updatedAt: Number(row.updated_at) };
+}
+
+function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    privateKey: row.private_key,
+    publicJwk: row.public_jwk,
+    createdAt: Number(row.created_at),
+    status: row.status === 'retired' ? 'retired' : 'active',
+  };
+}
+
+function toResource(row: ResourceRow): ResourceRecord {
+  return { resourceId: row.resource_id, location: row.location, createdAt: Number(row.created_at) };
+}
+
+function toEvent(row: EventRow): RevocationEvent {
+  const seq = Number(row.seq);
+  const at = Number(row.at);
+  if ((row.type === 'identity.revoked' || row.type === 'identity.deleted') && row.identity_id !== null) {
+    return { seq, at, type: row.type, identityId: row.identity_id, epoch: row.epoch ?? 0 };
+  }
+  if (row.type === 'key.regenerated' && row.key_name !== null) {
+    return { seq, at, type: row.type, keyName: toKeyName(row.key_name), version: row.version ?? 0 };
+  }
+  throw new TesseraError('ERR_INTERNAL', `The store holds a malformed event (seq ${seq}).`);
+}
+
+/**
+ * A {@link Store} on PostgreSQL through a `pg` connection pool: many stateless server processes can share it.
+ * Nothing connects until the first call; call `migrate()` at startup. Unreachable-database failures surface as
+ * `TesseraError('ERR_STORE_UNAVAILABLE')`.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new TesseraError('ERR_CONFIG_INVALID', 'The PostgreSQL schema name must be a plain identifier.', {
+      target: 'schema',
+    });
+  }
+  assertPostgresUrl(options.connectionString);
+  const s = `"${schema}"`;
+  const channel = postgresEventChannel(schema);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.pool?.max ?? 10,
+    connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 10_000,
+    idleTimeoutMillis: options.pool?.idleTimeoutMillis ?? 30_000,
+    application_name: 'tessera',
+  });
+  // An idle client whose server went away emits here; without a listener that would crash the process.
+  // The next query fails on its own and is mapped to ERR_STORE_UNAVAILABLE, so there is nothing to do now.
+  pool.on('error', () => {});
+  let closed = false;
+
+  async function query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+
+  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw mapError(error);
+    }
+    let broken = false;
+    try {
+      await client.query(begin);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw mapError(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Appends an event inside the caller's transaction. The seq comes from a single-row counter rather than a
+   * bigserial: `UPDATE … RETURNING` row-locks the counter until this transaction ends, so event-writing
+   * transactions commit one at a time in seq order. A follower polling `seq > last` therefore never sees
+   * seq N+1 before N is visible (with a sequence, N could commit after N+1 and be skipped forever), and a
+   * rolled-back transaction gives its number back, so seqs have no gaps. The counter is taken last, after
+   * the identity / key row, so lock order is fixed and only the final statements of a write are serialised.
+   * A NOTIFY with the seq is delivered at commit, in commit order, for processes that LISTEN.
+   */
+  async function appendEvent(
+    client: pg.PoolClient,
+    event:
+      | { type: 'identity.revoked' | 'identity.deleted'; at: number; identityId: string; epoch: number }
+      | { type: 'key.regenerated'; at: number; keyName: AccessKeyName; version: number },
+  ): Promise<number> {
+    const counter = await client.query<{ seq: string }>(
+      `UPDATE ${s}.event_counter SET seq = seq + 1 WHERE singleton RETURNING seq`,
+    );
+    const seq = counter.rows[0]?.seq;
+    if (seq === undefined) throw new TesseraError('ERR_INTERNAL', 'The event counter is missing; run migrate().');
+    if (event.type === 'key.regenerated') {
+      await client.query(`INSERT INTO ${s}.events (seq, at, type, key_name, version) VALUES ($1, $2, $3, $4, $5)`, [
+        seq,
+        event.at,
+        event.type,
+        event.keyName,
+        event.version,
+      ]);
+    } else {
+      await client.query(`INSERT INTO ${s}.events (seq, at, type, identity_id, epoch) VALUES ($1, $2, $3, $4, $5)`, [
+        seq,
+        event.at,
+        event.type,
+        event.identityId,
+        event.epoch,
+      ]);
+    }
+    await client.query('SELECT pg_notify($1, $2)', [channel, seq]);
+    return Number(seq);
+  }
+
+  async function findIdentity(where: string, value: string): Promise<IdentityRecord | undefined> {
+    const result = await query<IdentityRow>(`SELECT ${IDENTITY_COLUMNS} FROM ${s}.identities WHERE ${where}`, [value]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : toIdentity(row);
+  }
+
+  /** Someone else's identity already answers this create (same request key, or same live customId). */
+  async function findExisting(input: CreateIdentityInput): Promise<IdentityRecord | undefined> {
+    if (input.requestKey !== undefined) {
+      const byKey = await findIdentity('request_key = $1', input.requestKey);
+      if (byKey !== undefined) return byKey;
+    }
+    if (input.customId !== undefined) {
+      return findIdentity('custom_id = $1 AND deleted_at IS NULL', input.customId);
+    }
+    return undefined;
+  }
+
+  /** Tombstone or revoke: bump the epoch of a live identity and append the event, atomically. */
+  async function bumpEpoch(
+    id: string,
+    at: number,
+    type: 'identity.revoked' | 'identity.deleted',
+  ): Promise<IdentityRecord | undefined> {
+    // A tombstone gives its customId up, so a new identity can take it (the same as the SQLite store).
+    const setDeleted = type === 'identity.deleted' ? ', deleted_at = $2, custom_id = NULL' : '';
+    const updated = await transaction(async (client) => {
+      const result = await client.query<IdentityRow>(
+        `UPDATE ${s}.identities SET epoch = epoch + 1${setDeleted}
+         WHERE id = $1 AND deleted_at IS NULL RETURNING ${IDENTITY_COLUMNS}`,
+        type === 'identity.deleted' ? [id, at] : [id],
+      );
+      const row = result.rows[0];
+      if (row === undefined) return undefined;
+      const identity = toIdentity(row);
+      await appendEvent(client, { type, at, identityId: identity.id, epoch: identity.epoch });
+      return identity;
+    });
+    // Unknown, or already deleted: report what is stored, unchanged.
+    return updated ?? findIdentity('id = $1', id);
+  }
+
+  return {
+    async migrate() {
+      await transaction(async (client) => {
+        // Transaction-scoped: released at COMMIT/ROLLBACK, so a crashed migrator never leaves it held.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        const applied = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+        const done = new Set(applied.rows.map((row) => row.version));
+        for (const migration of MIGRATIONS) {
+          if (done.has(migration.version)) continue;
+          await client.query(migration.sql.replaceAll('{s}', s));
+          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+        }
+      });
+    },
+
+    async ping() {
+      await query('SELECT 1');
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+
+    async getResource() {
+      const result = await query<ResourceRow>(`SELECT resource_id, location, created_at FROM ${s}.resource`);
+      const row = result.rows[0];
+      return row === undefined ? undefined : toResource(row);
+    },
+
+    async initResource(resource, keys, signingKey) {
+      return transaction(async (client) => {
+        // A concurrent first start blocks on the singleton key until the winner commits, then does nothing.
+        const inserted = await client.query<ResourceRow>(
+          `INSERT INTO ${s}.resource (singleton, resource_id, location, created_at) VALUES (true, $1, $2, $3)
+           ON CONFLICT DO NOTHING RETURNING resource_id, location, created_at`,
+          [resource.resourceId, resource.location, resource.createdAt],
+        );
+        const row = inserted.rows[0];
+        if (row === undefined) {
+          const existing = await client.query<ResourceRow>(
+            `SELECT resource_id, location, created_at FROM ${s}.resource`,
+          );
+          const stored = existing.rows[0];
+          if (stored === undefined) throw new TesseraError('ERR_INTERNAL', 'The resource vanished during start-up.');
+          return { resource: toResource(stored), created: false };
+        }
+        for (const key of keys) {
+          await client.query(
+            `INSERT INTO ${s}.access_keys (name, version, secret, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO NOTHING`,
+            [key.name, key.version, key.secret, key.updatedAt],
+          );
+        }
+        await client.query(
+          `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status)
+           VALUES ($1, $2, $3, $4, $5, 'active') ON CONFLICT (kid) DO NOTHING`,
+          [signingKey.kid, signingKey.alg, signingKey.privateKey, signingKey.publicJwk, signingKey.createdAt],
+        );
+        return { resource: toResource(row), created: true };
+      });
+    },
+
+    async listAccessKeys() {
+      const result = await query<AccessKeyRow>(
+        `SELECT name, version, secret, updated_at FROM ${s}.access_keys ORDER BY name`,
+      );
+      return result.rows.map(toAccessKey);
+    },
+
+    async regenerateAccessKey(name, secret, at) {
+      return transaction(async (client) => {
+        const result = await client.query<AccessKeyRow>(
+          `UPDATE ${s}.access_keys SET version = version + 1, secret = $2, updated_at = $3
+           WHERE name = $1 RETURNING name, version, secret, updated_at`,
+          [name, secret, at],
+        );
+        const row = result.rows[0];
+        if (row === undefined) {
+          throw new TesseraError('ERR_VALIDATION', `Access key '${name}' does not exist.`, { target: 'key' });
+        }
+        const key = toAccessKey(row);
+        await appendEvent(client, { type: 'key.regenerated', at, keyName: key.name, version: key.version });
+        return key;
+      });
+    },
+
+    async listSigningKeys() {
+      const result = await query<SigningKeyRow>(
+        `SELECT kid, alg, private_key, public_jwk, created_at, status FROM ${s}.signing_keys ORDER BY created_at, kid`,
+      );
+      return result.rows.map(toSigningKey);
+    },
+
+    async addSigningKey(key) {
+      await transaction(async (client) => {
+        // Self-conflicting lock: two concurrent rollovers run one after the other, so exactly one key stays
+        // active. Readers (JWKS) are not blocked.
+        await client.query(`LOCK TABLE ${s}.signing_keys IN SHARE ROW EXCLUSIVE MODE`);
+        await client.query(`UPDATE ${s}.signing_keys SET status = 'retired' WHERE status = 'active'`);
+        await client.query(
+          `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status)
+           VALUES ($1, $2, $3, $4, $5, 'active')
+           ON CONFLICT (kid) DO UPDATE SET status = 'active'`,
+          [key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt],
+        );
+      });
+    },
+
+    async createIdentity(input): Promise<CreateIdentityResult> {
+      // Insert-first would burn no round trip on the common path, but looking first keeps retried creates
+      // (the idempotent case) read-only. A concurrent twin is caught by ON CONFLICT and looked up again.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const existing = await findExisting(input);
+        if (existing !== undefined) return { identity: existing, created: false };
+        const inserted = await query<IdentityRow>(
+          `INSERT INTO ${s}.identities (id, custom_id, request_key, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING ${IDENTITY_COLUMNS}`,
+          [input.id, input.customId ?? null, input.requestKey ?? null, input.createdAt],
+        );
+        const row = inserted.rows[0];
+        if (row !== undefined) return { identity: toIdentity(row), created: true };
+        // Conflict on customId or request key with a row committed meanwhile: loop to return it. A conflict on
+        // the id alone means the caller reused an id — not a state retrying can fix.
+        if (input.customId === undefined && input.requestKey === undefined) break;
+      }
+      throw new TesseraError('ERR_INTERNAL', 'Could not create the identity: its id is already taken.');
+    },
+
+    async getIdentity(id) {
+      return findIdentity('id = $1', id);
+    },
+
+    async deleteIdentity(id, at) {
+      return bumpEpoch(id, at, 'identity.deleted');
+    },
+
+    async revokeIdentityTokens(id, at) {
+      return bumpEpoch(id, at, 'identity.revoked');
+    },
+
+    async recordTokensIssued(entries) {
+      if (entries.length === 0) return;
+      // One statement: collapse duplicates to their latest time, lock target rows in id order (so two
+      // overlapping batches cannot deadlock), skip rows already at or past that time, then keep the later time.
+      await query(
+        `WITH batch AS (
+           SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS t(id, at) GROUP BY id
+         ), locked AS (
+           SELECT i.id, batch.at FROM ${s}.identities i JOIN batch ON batch.id = i.id
+           WHERE i.last_token_issued_at IS NULL OR i.last_token_issued_at < batch.at
+           ORDER BY i.id FOR UPDATE OF i
+         )
+         UPDATE ${s}.identities i SET last_token_issued_at = GREATEST(i.last_token_issued_at, locked.at)
+         FROM locked WHERE i.id = locked.id`,
+        [entries.map((entry) => entry.id), entries.map((entry) => entry.at)],
+      );
+    },
+
+    async listEvents(afterSeq, limit) {
+      const result = await query<EventRow>(
+        `SELECT seq, at, type, identity_id, epoch, key_name, version FROM ${s}.events
+         WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [afterSeq, limit],
+      );
+      return result.rows.map(toEvent);
+    },
+
+    async revocationSnapshot(): Promise<RevocationSnapshot> {
+      // One REPEATABLE READ snapshot, so `seq` and the identity list describe the same instant.
+      return transaction(async (client) => {
+        const counter = await client.query<{ seq: string }>(`SELECT seq FROM ${s}.event_counter`);
+        const identities = await client.query<{ id: string; epoch: number; deleted: boolean }>(
+          `SELECT id, epoch, deleted_at IS NOT NULL AS deleted FROM ${s}.identities
+           WHERE epoch > 0 OR deleted_at IS NOT NULL ORDER BY id`,
+        );
+        const keys = await client.query<{ name: string; version: number }>(
+          `SELECT name, version FROM ${s}.access_keys`,
+        );
+        const versions = { primary: 0, secondary: 0 };
+        for (const key of keys.rows) {
+          if (key.name === 'primary' || key.name === 'secondary') versions[key.name] = key.version;
+        }
+        return {
+          seq: Number(counter.rows[0]?.seq ?? 0),
+          identities: identities.rows.map((row) => ({ id: row.id, epoch: row.epoch, deleted: row.deleted })),
+          keys: versions,
+        };
+      }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    },
+  };
+}

@@ -1,0 +1,304 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { TesseraError } from '@tessera/core';
+import type {
+  AccessKeyName,
+  AccessKeyRecord,
+  CreateIdentityInput,
+  CreateIdentityResult,
+  IdentityRecord,
+  ResourceRecord,
+  RevocationEvent,
+  RevocationSnapshot,
+  SigningKeyRecord,
+  Store,
+} from './store.js';
+
+/** Options for {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file; its folder is created if missing. */
+  path: string;
+  /**
+   * `full` (default) fsyncs the WAL on every commit: durable across power loss. `normal` is durable across
+   * process crashes (kill -9) but may lose the last commits on power loss.
+   */
+  synchronous?: 'full' | 'normal';
+}
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE resource (
+     resource_id TEXT PRIMARY KEY, location TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE access_keys (
+     name TEXT PRIMARY KEY, version INTEGER NOT NULL, secret TEXT NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE TABLE signing_keys (
+     kid TEXT PRIMARY KEY, alg TEXT NOT NULL, private_key TEXT NOT NULL, public_jwk TEXT NOT NULL,
+     created_at INTEGER NOT NULL, status TEXT NOT NULL);
+   CREATE TABLE identities (
+     id TEXT PRIMARY KEY, custom_id TEXT, created_at INTEGER NOT NULL, deleted_at INTEGER,
+     epoch INTEGER NOT NULL DEFAULT 0, last_token_issued_at INTEGER) WITHOUT ROWID;
+   CREATE UNIQUE INDEX identities_custom_id ON identities (custom_id) WHERE custom_id IS NOT NULL;
+   CREATE INDEX identities_revoked ON identities (id) WHERE epoch > 0 OR deleted_at IS NOT NULL;
+   CREATE TABLE request_keys (
+     request_key TEXT PRIMARY KEY, identity_id TEXT NOT NULL, created_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,
+     identity_id TEXT, epoch INTEGER, key_name TEXT, version INTEGER);`,
+];
+
+interface IdentityRow {
+  id: string;
+  custom_id: string | null;
+  created_at: number;
+  deleted_at: number | null;
+  epoch: number;
+  last_token_issued_at: number | null;
+}
+
+interface EventRow {
+  seq: number;
+  at: number;
+  type: string;
+  identity_id: string | null;
+  epoch: number | null;
+  key_name: string | null;
+  version: number | null;
+}
+
+interface KeyRow {
+  name: string;
+  version: number;
+  secret: string;
+  updated_at: number;
+}
+
+function toIdentity(row: IdentityRow): IdentityRecord {
+  return {
+    id: row.id,
+    customId: row.custom_id ?? undefined,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at ?? undefined,
+    epoch: row.epoch,
+    lastTokenIssuedAt: row.last_token_issued_at ?? undefined,
+  };
+}
+
+function toKeyName(name: string): AccessKeyName {
+  if (name === 'primary' || name === 'secondary' || name === 'verifier') return name;
+  throw new TesseraError('ERR_INTERNAL', 'Stored access key has an unknown name.');
+}
+
+function toKey(row: KeyRow): AccessKeyRecord {
+  return { name: toKeyName(row.name), version: row.version, secret: row.secret, updatedAt: row.updated_at };
+}
+
+function toEvent(row: EventRow): RevocationEvent {
+  if (row.type === 'key.regenerated') {
+    return {
+      seq: row.seq,
+      at: row.at,
+      type: 'key.regenerated',
+      keyName: toKeyName(row.key_name ?? ''),
+      version: row.version ?? 0,
+    };
+  }
+  const type = row.type === 'identity.deleted' ? 'identity.deleted' : 'identity.revoked';
+  return { seq: row.seq, at: row.at, type, identityId: row.identity_id ?? '', epoch: row.epoch ?? 0 };
+}
+
+/**
+ * The embedded SQLite store (better-sqlite3, WAL). Calls are synchronous underneath and return settled
+ * promises, so each method is one atomic transaction and a resolved write is on disk.
+ */
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path, { timeout: 5000 });
+  } catch (cause) {
+    throw new TesseraError('ERR_STORE_UNAVAILABLE', 'Cannot open the SQLite database.', { cause, target: 'store' });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('foreign_keys = ON');
+
+  const migrate = (): void => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const tx = db.transaction(() => {
+      const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+      for (let v = (row.v ?? 0) + 1; v <= MIGRATIONS.length; v++) {
+        db.exec(MIGRATIONS[v - 1] ?? '');
+        db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, Date.now());
+      }
+    });
+    // IMMEDIATE takes the write lock first, so processes starting together migrate one after the other.
+    tx.immediate();
+  };
+  migrate();
+
+  const q = {
+    getIdentity: db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?'),
+    byCustomId: db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE custom_id = ?'),
+    byRequestKey: db.prepare<[string], { identity_id: string }>(
+      'SELECT identity_id FROM request_keys WHERE request_key = ?',
+    ),
+    insertIdentity: db.prepare('INSERT INTO identities (id, custom_id, created_at) VALUES (?, ?, ?)'),
+    insertRequestKey: db.prepare('INSERT INTO request_keys (request_key, identity_id, created_at) VALUES (?, ?, ?)'),
+    bumpEpoch: db.prepare('UPDATE identities SET epoch = epoch + 1 WHERE id = ?'),
+    tombstone: db.prepare('UPDATE identities SET deleted_at = ?, custom_id = NULL, epoch = epoch + 1 WHERE id = ?'),
+    insertEvent: db.prepare(
+      'INSERT INTO events (at, type, identity_id, epoch, key_name, version) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    touch: db.prepare(
+      'UPDATE identities SET last_token_issued_at = MAX(COALESCE(last_token_issued_at, 0), ?) WHERE id = ?',
+    ),
+    events: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+    lastSeq: db.prepare<[], { s: number | null }>('SELECT MAX(seq) AS s FROM events'),
+    revoked: db.prepare<[], { id: string; epoch: number; deleted_at: number | null }>(
+      'SELECT id, epoch, deleted_at FROM identities WHERE epoch > 0 OR deleted_at IS NOT NULL',
+    ),
+    keys: db.prepare<[], KeyRow>('SELECT * FROM access_keys ORDER BY name'),
+    key: db.prepare<[string], KeyRow>('SELECT * FROM access_keys WHERE name = ?'),
+    insertKey: db.prepare('INSERT INTO access_keys (name, version, secret, updated_at) VALUES (?, ?, ?, ?)'),
+    regenKey: db.prepare('UPDATE access_keys SET version = version + 1, secret = ?, updated_at = ? WHERE name = ?'),
+    resource: db.prepare<[], { resource_id: string; location: string; created_at: number }>(
+      'SELECT * FROM resource LIMIT 1',
+    ),
+    insertResource: db.prepare('INSERT INTO resource (resource_id, location, created_at) VALUES (?, ?, ?)'),
+    signingKeys: db.prepare<
+      [],
+      { kid: string; alg: string; private_key: string; public_jwk: string; created_at: number; status: string }
+    >('SELECT * FROM signing_keys ORDER BY created_at, kid'),
+    retireSigningKeys: db.prepare("UPDATE signing_keys SET status = 'retired' WHERE status = 'active'"),
+    insertSigningKey: db.prepare(
+      'INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, status) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+  };
+
+  const readResource = (): ResourceRecord | undefined => {
+    const row = q.resource.get();
+    return row === undefined
+      ? undefined
+      : { resourceId: row.resource_id, location: row.location, createdAt: row.created_at };
+  };
+
+  const createIdentityTx = db.transaction((input: CreateIdentityInput): CreateIdentityResult => {
+    if (input.requestKey !== undefined) {
+      const seen = q.byRequestKey.get(input.requestKey);
+      const existing = seen === undefined ? undefined : q.getIdentity.get(seen.identity_id);
+      if (existing !== undefined) return { identity: toIdentity(existing), created: false };
+    }
+    if (input.customId !== undefined) {
+      const existing = q.byCustomId.get(input.customId);
+      if (existing !== undefined) return { identity: toIdentity(existing), created: false };
+    }
+    q.insertIdentity.run(input.id, input.customId ?? null, input.createdAt);
+    if (input.requestKey !== undefined) q.insertRequestKey.run(input.requestKey, input.id, input.createdAt);
+    const row = q.getIdentity.get(input.id);
+    if (row === undefined) throw new TesseraError('ERR_INTERNAL', 'Inserted identity not found.');
+    return { identity: toIdentity(row), created: true };
+  });
+
+  const changeIdentityTx = db.transaction((id: string, at: number, kind: 'deleted' | 'revoked') => {
+    const before = q.getIdentity.get(id);
+    if (before === undefined) return undefined;
+    if (before.deleted_at !== null) return toIdentity(before);
+    if (kind === 'deleted') q.tombstone.run(at, id);
+    else q.bumpEpoch.run(id);
+    const after = q.getIdentity.get(id);
+    if (after === undefined) return undefined;
+    q.insertEvent.run(at, `identity.${kind}`, id, after.epoch, null, null);
+    return toIdentity(after);
+  });
+
+  const regenTx = db.transaction((name: AccessKeyName, secret: string, at: number): AccessKeyRecord => {
+    if (q.regenKey.run(secret, at, name).changes === 0) {
+      throw new TesseraError('ERR_VALIDATION', `Access key '${name}' does not exist.`, { target: 'key' });
+    }
+    const row = q.key.get(name);
+    if (row === undefined) throw new TesseraError('ERR_INTERNAL', 'Regenerated key not found.');
+    q.insertEvent.run(at, 'key.regenerated', null, null, name, row.version);
+    return toKey(row);
+  });
+
+  const touchTx = db.transaction((entries: ReadonlyArray<{ readonly id: string; readonly at: number }>) => {
+    for (const e of entries) q.touch.run(e.at, e.id);
+  });
+
+  const initTx = db.transaction(
+    (resource: ResourceRecord, keys: readonly AccessKeyRecord[], signingKey: SigningKeyRecord) => {
+      const existing = readResource();
+      if (existing !== undefined) return { resource: existing, created: false };
+      q.insertResource.run(resource.resourceId, resource.location, resource.createdAt);
+      for (const k of keys) q.insertKey.run(k.name, k.version, k.secret, k.updatedAt);
+      q.insertSigningKey.run(
+        signingKey.kid,
+        signingKey.alg,
+        signingKey.privateKey,
+        signingKey.publicJwk,
+        signingKey.createdAt,
+        signingKey.status,
+      );
+      return { resource, created: true };
+    },
+  );
+
+  const addSigningKeyTx = db.transaction((key: SigningKeyRecord) => {
+    q.retireSigningKeys.run();
+    q.insertSigningKey.run(key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt, 'active');
+  });
+
+  const snapshotTx = db.transaction((): RevocationSnapshot => {
+    const keys = q.keys.all();
+    return {
+      seq: q.lastSeq.get()?.s ?? 0,
+      identities: q.revoked.all().map((r) => ({ id: r.id, epoch: r.epoch, deleted: r.deleted_at !== null })),
+      keys: {
+        primary: keys.find((k) => k.name === 'primary')?.version ?? 0,
+        secondary: keys.find((k) => k.name === 'secondary')?.version ?? 0,
+      },
+    };
+  });
+
+  // Every method runs synchronously; wrapping keeps the async port and turns throws into rejections.
+  const run = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  return {
+    migrate: () => run(migrate),
+    ping: () => run(() => void db.prepare('SELECT 1').get()),
+    close: () => run(() => void (db.open ? db.close() : undefined)),
+    getResource: () => run(readResource),
+    initResource: (resource, keys, signingKey) => run(() => initTx.immediate(resource, keys, signingKey)),
+    listAccessKeys: () => run(() => q.keys.all().map(toKey)),
+    regenerateAccessKey: (name, secret, at) => run(() => regenTx.immediate(name, secret, at)),
+    listSigningKeys: () =>
+      run(() =>
+        q.signingKeys.all().map((r) => ({
+          kid: r.kid,
+          alg: r.alg,
+          privateKey: r.private_key,
+          publicJwk: r.public_jwk,
+          createdAt: r.created_at,
+          status: r.status === 'active' ? 'active' : 'retired',
+        })),
+      ),
+    addSigningKey: (key) => run(() => addSigningKeyTx.immediate(key)),
+    createIdentity: (input) => run(() => createIdentityTx.immediate(input)),
+    getIdentity: (id) =>
+      run(() => {
+        const row = q.getIdentity.get(id);
+        return row === undefined ? undefined : toIdentity(row);
+      }),
+    deleteIdentity: (id, at) => run(() => changeIdentityTx.immediate(id, at, 'deleted')),
+    revokeIdentityTokens: (id, at) => run(() => changeIdentityTx.immediate(id, at, 'revoked')),
+    recordTokensIssued: (entries) => run(() => touchTx.immediate(entries)),
+    listEvents: (afterSeq, limit) => run(() => q.events.all(afterSeq, limit).map(toEvent)),
+    revocationSnapshot: () => run(() => snapshotTx.deferred()),
+  };
+}
