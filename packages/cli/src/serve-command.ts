@@ -67,6 +67,18 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   },
   { flag: 'body-limit', key: 'bodyLimit', kind: 'int', help: 'largest request body in bytes (default 65536)' },
   {
+    flag: 'rate-limit',
+    key: 'rateLimit',
+    kind: 'string',
+    help: "per-credential limits: 'acs' (default: create/issue 1000/30s, revoke/delete/exchange 500/30s), 'off', or 'issue=5000/30,create=off'",
+  },
+  {
+    flag: 'poll-ms',
+    key: 'pollMs',
+    kind: 'int',
+    help: 'safety-net poll of the shared event log for changes by other processes, ms (default 1000)',
+  },
+  {
     flag: 'log-level',
     key: 'logLevel',
     kind: 'string',

@@ -90,3 +90,12 @@ export {
   type RoomContext,
   type DenialReason,
 } from './capabilities/authorize.js';
+export {
+  RATE_LIMITED_OPERATIONS,
+  ACS_RATE_LIMITS,
+  parseRateLimitPolicy,
+  type RateLimitedOperation,
+  type RateLimit,
+  type RateLimitPolicy,
+} from './rate-limit/rate-limit-policy.js';
+export { takeToken, type BucketState, type TakeResult } from './rate-limit/token-bucket.js';

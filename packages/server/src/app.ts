@@ -9,12 +9,14 @@ import {
   resolveApiVersion,
   TesseraError,
   type ApiVersionFeatures,
+  type RateLimitedOperation,
 } from '@tessera/core';
 import { hmacAuthenticate } from './auth/hmac-authenticate.js';
 import type { KeyRing, LiveAccessKey } from './auth/key-ring.js';
 import { toWireError } from './http/error-mapping.js';
 import { parseJsonObject } from './http/request-body.js';
 import type { RevocationFeed } from './http/revocation-feed.js';
+import type { RateLimiter } from './limits/rate-limiter.js';
 import type { IdentityService, Principal } from './service/identity-service.js';
 import { formatServiceDate, type ResourceContext } from './service/resource-context.js';
 import type { AccessKeyName, IdentityRecord, Store } from './store/store.js';
@@ -37,6 +39,7 @@ export interface AppDeps {
   /** The public endpoint (`http://host:port/`) for discovery and connection strings; resolved after listen. */
   readonly endpoint: () => string;
   readonly regenerateKey: (name: 'primary' | 'secondary' | 'verifier') => Promise<void>;
+  readonly rateLimiter: RateLimiter;
 }
 
 declare module 'fastify' {
@@ -59,6 +62,8 @@ interface AcsRouteOptions {
   readonly apiVersion: 'required' | 'optional';
   /** Which keys may call it. */
   readonly keys: 'full' | 'any';
+  /** The operation's rate limit bucket, if it has one. */
+  readonly rateLimit?: RateLimitedOperation;
 }
 
 interface AcsContext {
@@ -129,6 +134,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
     const { status, body } = toWireError(error);
+    const retryAfter = error instanceof TesseraError ? error.details?.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     if (status >= 500)
       deps.logger.error(
         { err: error instanceof Error ? error.name : 'unknown', code: body.error.innererror.code },
@@ -201,6 +208,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           'The verifier key is read-only; this operation needs the primary or secondary key.',
         );
       }
+      if (options.rateLimit !== undefined) await deps.rateLimiter.take(`key:${key.name}`, options.rateLimit);
       return handler(request, reply, { version, principal: request.principal, body: parseJsonObject(request.rawBody) });
     };
   };
@@ -214,7 +222,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities',
     acs(
-      { operation: 'identity.create', apiVersion: 'required', keys: 'full' },
+      { operation: 'identity.create', apiVersion: 'required', keys: 'full', rateLimit: 'create' },
       async (request, reply, { version, principal, body }) => {
         const scopesGiven = body.createTokenWithScopes;
         const scopes =
@@ -254,7 +262,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.delete(
     '/identities/:id',
     acs(
-      { operation: 'identity.delete', apiVersion: 'required', keys: 'full' },
+      { operation: 'identity.delete', apiVersion: 'required', keys: 'full', rateLimit: 'delete' },
       async (request, reply, { principal }) => {
         await deps.service.delete(idParam(request), principal);
         return reply.code(204).send();
@@ -265,7 +273,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities/:id/::revokeAccessTokens',
     acs(
-      { operation: 'identity.revokeTokens', apiVersion: 'required', keys: 'full' },
+      { operation: 'identity.revokeTokens', apiVersion: 'required', keys: 'full', rateLimit: 'revoke' },
       async (request, reply, { principal }) => {
         await deps.service.revoke(idParam(request), principal);
         return reply.code(204).send();
@@ -276,7 +284,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities/:id/::issueAccessToken',
     acs(
-      { operation: 'identity.issueToken', apiVersion: 'required', keys: 'full' },
+      { operation: 'identity.issueToken', apiVersion: 'required', keys: 'full', rateLimit: 'issue' },
       async (request, _reply, { version, principal, body }) => {
         const id = idParam(request);
         const scopes = parseScopes(body.scopes, { allowed: version.scopes, field: 'scopes' });

@@ -17,6 +17,8 @@ import {
 } from './crypto/signing-key.js';
 import { createTokenSigner, type TokenSigner } from './crypto/token-signer.js';
 import { createRevocationFeed } from './http/revocation-feed.js';
+import { createMemoryRateLimiter } from './limits/rate-limiter.js';
+import { createIdentityCache } from './service/identity-cache.js';
 import { createIdentityService } from './service/identity-service.js';
 import { regionOf, type ResourceContext } from './service/resource-context.js';
 import { createTouchBuffer } from './service/touch-buffer.js';
@@ -59,7 +61,7 @@ function loadMasterKey(options: ResolvedServerOptions): Uint8Array {
 async function openStore(options: ResolvedServerOptions): Promise<Store> {
   if (options.store.kind === 'sqlite') return createSqliteStore({ path: options.store.path });
   const { createPostgresStore } = await import('./store/postgres-store.js');
-  return createPostgresStore({ connectionString: options.store.url });
+  return createPostgresStore({ connectionString: options.store.url, schema: options.store.schema });
 }
 
 function newKeyBase64(): string {
@@ -136,6 +138,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const onError = (error: unknown) =>
       logger.error({ code: error instanceof TesseraError ? error.code : 'ERR_INTERNAL' }, 'background task failed');
     const touches = createTouchBuffer(store, 1000, onError);
+    const cache = createIdentityCache(100_000);
     const feed = await createRevocationFeed({
       store,
       heartbeatMs: options.heartbeatMs,
@@ -143,6 +146,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       onError,
       onEvent: (event) => {
         if (event.type === 'key.regenerated') void reloadKeys().catch(onError);
+        else cache.invalidate(event.identityId);
       },
     });
     const service = createIdentityService({
@@ -155,6 +159,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       publicKeys: () => publicKeys,
       keys,
       touches,
+      cache,
       clock,
       onRevocationEvent: () => feed.notify(),
     });
@@ -172,13 +177,30 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       bodyLimit: options.bodyLimit,
       jwks: () => jwks,
       endpoint: () => endpoint,
+      rateLimiter: createMemoryRateLimiter(options.rateLimits, clock),
       regenerateKey: async (name) => {
         await store.regenerateAccessKey(name, box.seal(newKeyBase64()), clock());
         await reloadKeys();
         feed.notify();
       },
     });
-    app.addHook('preClose', async () => feed.close());
+    // Other processes on the same store: LISTEN/NOTIFY for speed, plus a slow poll as a safety net.
+    const stopWatch =
+      options.store.kind === 'postgres'
+        ? (await import('./store/postgres-watch.js')).watchPostgresEvents({
+            connectionString: options.store.url,
+            schema: options.store.schema,
+            onNotify: () => feed.notify(),
+            onError,
+          })
+        : undefined;
+    const poll = setInterval(() => feed.notify(), options.pollMs);
+    poll.unref();
+    app.addHook('preClose', async () => {
+      clearInterval(poll);
+      await stopWatch?.();
+      feed.close();
+    });
 
     await app.listen({ host: options.host, port: options.port });
     const address = app.server.address();

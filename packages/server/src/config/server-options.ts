@@ -1,4 +1,4 @@
-import { base64ToBytes, isUuid, TesseraError } from '@tessera/core';
+import { base64ToBytes, isUuid, parseRateLimitPolicy, TesseraError, type RateLimitPolicy } from '@tessera/core';
 
 /** Options of `startServer` — the same settings as `tessera serve` flags and `TESSERA_*` env vars. */
 export interface ServerOptions {
@@ -36,6 +36,10 @@ export interface ServerOptions {
   logDestination?: NodeJS.WritableStream;
   /** Milliseconds between revocation-feed heartbeats (default 5000). */
   heartbeatMs?: number;
+  /** Milliseconds between safety-net polls of the event log for changes made by other processes (default 1000). */
+  pollMs?: number;
+  /** Rate limits per credential and operation: `acs` (default), `off`, or `create=1000/30,issue=5000/30,…`. */
+  rateLimit?: string;
   /** Clock, for tests (default Date.now). */
   clock?: () => number;
 }
@@ -47,7 +51,7 @@ export interface ResolvedServerOptions {
   readonly dataDir: string;
   readonly store:
     | { readonly kind: 'sqlite'; readonly path: string }
-    | { readonly kind: 'postgres'; readonly url: string };
+    | { readonly kind: 'postgres'; readonly url: string; readonly schema: string | undefined };
   readonly primaryKey: string | undefined;
   readonly secondaryKey: string | undefined;
   readonly resourceId: string | undefined;
@@ -59,6 +63,8 @@ export interface ResolvedServerOptions {
   readonly maxClockSkewMs: number;
   readonly bodyLimit: number;
   readonly heartbeatMs: number;
+  readonly rateLimits: RateLimitPolicy;
+  readonly pollMs: number;
 }
 
 function invalid(setting: string, message: string): TesseraError {
@@ -95,7 +101,16 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       if (path === '') throw invalid('store', "sqlite: needs a path, e.g. 'sqlite:./.tessera/tessera.db'.");
       store = { kind: 'sqlite', path };
     } else if (/^postgres(ql)?:\/\//.test(options.store)) {
-      store = { kind: 'postgres', url: options.store };
+      // `?schema=name` selects the schema (Tessera's own parameter; stripped before the driver sees the URL).
+      let url: URL;
+      try {
+        url = new URL(options.store);
+      } catch {
+        throw invalid('store', 'is not a valid postgres:// URL.');
+      }
+      const schema = url.searchParams.get('schema') ?? undefined;
+      url.searchParams.delete('schema');
+      store = { kind: 'postgres', url: url.toString(), schema };
     } else {
       throw invalid('store', "must be 'sqlite:<path>' or 'postgres://…'.");
     }
@@ -130,5 +145,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     maxClockSkewMs: intIn('max-clock-skew', options.maxClockSkewSeconds, 900, 1, 86_400) * 1000,
     bodyLimit: intIn('body-limit', options.bodyLimit, 65_536, 1024, 16 * 1024 * 1024),
     heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, 5000, 10, 600_000),
+    rateLimits: parseRateLimitPolicy(options.rateLimit ?? 'acs'),
+    pollMs: intIn('poll-ms', options.pollMs, 1000, 50, 600_000),
   };
 }

@@ -21,6 +21,7 @@ import { verifyTokenSignature } from '../crypto/token-signer.js';
 import type { KeyRing } from '../auth/key-ring.js';
 import type { IdentityRecord, Store } from '../store/store.js';
 import { formatServiceDate, type ResourceContext } from './resource-context.js';
+import type { IdentityCache } from './identity-cache.js';
 import type { TouchBuffer } from './touch-buffer.js';
 
 /** An issued user access token as the wire returns it. */
@@ -58,6 +59,7 @@ export interface IdentityServiceDeps {
   readonly publicKeys: () => ReadonlyMap<string, KeyObject>;
   readonly keys: KeyRing;
   readonly touches: TouchBuffer;
+  readonly cache: IdentityCache;
   readonly clock: () => number;
   /** Called after every change that appends a revocation event. */
   readonly onRevocationEvent: () => void;
@@ -79,9 +81,9 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     return formatRawId(parsed.resourceId, parsed.userId);
   };
 
-  const live = async (rawId: string): Promise<IdentityRecord> => {
+  const live = async (rawId: string, cached = false): Promise<IdentityRecord> => {
     const id = owned(rawId);
-    const identity = await store.getIdentity(id);
+    const identity = cached ? await deps.cache.get(id, store.getIdentity) : await store.getIdentity(id);
     if (identity === undefined) throw new TesseraError('ERR_IDENTITY_NOT_FOUND', "Provided identity doesn't exist.");
     if (identity.deletedAt !== undefined) {
       throw new TesseraError('ERR_IDENTITY_DELETED', 'Provided identity has been deleted.');
@@ -156,7 +158,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
-      return mint(await live(rawId), scopes, lifetimeMinutes, principal);
+      return mint(await live(rawId, true), scopes, lifetimeMinutes, principal);
     },
 
     async revoke(rawId: string, principal: Principal): Promise<void> {
@@ -164,7 +166,9 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot revoke tokens.');
       }
       await live(rawId);
-      await store.revokeIdentityTokens(owned(rawId), clock());
+      const after = await store.revokeIdentityTokens(owned(rawId), clock());
+      if (after === undefined) deps.cache.invalidate(owned(rawId));
+      else deps.cache.put(after);
       deps.onRevocationEvent();
     },
 
@@ -173,7 +177,9 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot delete identities.');
       }
       await live(rawId);
-      await store.deleteIdentity(owned(rawId), clock());
+      const after = await store.deleteIdentity(owned(rawId), clock());
+      if (after === undefined) deps.cache.invalidate(owned(rawId));
+      else deps.cache.put(after);
       deps.onRevocationEvent();
     },
 

@@ -1,0 +1,70 @@
+import pg from 'pg';
+import { postgresEventChannel } from './postgres-store.js';
+
+/** Options for {@link watchPostgresEvents}. */
+export interface PostgresWatchOptions {
+  readonly connectionString: string;
+  readonly schema?: string | undefined;
+  /** Called (possibly more than once per event) whenever another process may have appended events. */
+  readonly onNotify: () => void;
+  readonly onError: (error: unknown) => void;
+}
+
+/**
+ * Listens for the store's event notifications on a dedicated connection (LISTEN/NOTIFY), so revocations made
+ * through any process reach this one's caches and feed subscribers in milliseconds. Reconnects with capped
+ * backoff; after each (re)connect it fires `onNotify` once, so whatever was appended while disconnected is
+ * read back from the store. Returns a stop function.
+ */
+export function watchPostgresEvents(options: PostgresWatchOptions): () => Promise<void> {
+  const channel = postgresEventChannel(options.schema);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let attempt = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    const c = new pg.Client({ connectionString: options.connectionString, application_name: 'tessera-watch' });
+    c.on('notification', () => options.onNotify());
+    c.on('error', (error) => {
+      options.onError(error);
+      void c.end().catch(() => undefined);
+      if (client === c) client = undefined;
+      schedule();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN "${channel}"`);
+      if (stopped) {
+        await c.end();
+        return;
+      }
+      client = c;
+      attempt = 0;
+      options.onNotify();
+    } catch (error) {
+      options.onError(error);
+      await c.end().catch(() => undefined);
+      schedule();
+    }
+  };
+
+  const schedule = (): void => {
+    if (stopped || retryTimer !== undefined) return;
+    const delay = Math.min(5000, 100 * 2 ** attempt++) * (0.5 + Math.random() / 2);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect();
+    }, delay);
+    retryTimer.unref();
+  };
+
+  void connect();
+  return async () => {
+    stopped = true;
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    await client?.end().catch(() => undefined);
+    client = undefined;
+  };
+}
