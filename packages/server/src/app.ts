@@ -11,13 +11,14 @@ import {
   type ApiVersionFeatures,
   type RateLimitedOperation,
 } from '@tessera/core';
-import { hmacAuthenticate } from './auth/hmac-authenticate.js';
-import type { KeyRing, LiveAccessKey } from './auth/key-ring.js';
+import type { Authenticator } from './auth/authenticate.js';
+import type { KeyRing } from './auth/key-ring.js';
+import { authorize, type DataAction, type Principal, principalLabel } from './auth/principal.js';
 import { toWireError } from './http/error-mapping.js';
 import { parseJsonObject } from './http/request-body.js';
 import type { RevocationFeed } from './http/revocation-feed.js';
 import type { RateLimiter } from './limits/rate-limiter.js';
-import type { IdentityService, Principal } from './service/identity-service.js';
+import type { IdentityService } from './service/identity-service.js';
 import { formatServiceDate, type ResourceContext } from './service/resource-context.js';
 import type { AccessKeyName, IdentityRecord, Store } from './store/store.js';
 import type { PublicJwk } from './crypto/signing-key.js';
@@ -31,8 +32,8 @@ export interface AppDeps {
   readonly resource: ResourceContext;
   readonly logger: Logger;
   readonly clock: () => number;
-  /** Replay window for HMAC `x-ms-date`, milliseconds. */
-  readonly maxClockSkewMs: number;
+  /** Turns a request into a principal (HMAC access key, or bearer when configured). */
+  readonly authenticate: Authenticator;
   /** Largest accepted request body, bytes. */
   readonly bodyLimit: number;
   readonly jwks: () => readonly PublicJwk[];
@@ -60,8 +61,8 @@ interface AcsRouteOptions {
   readonly requires?: keyof Pick<ApiVersionFeatures, 'customIdAndGet' | 'teamsExchange'>;
   /** ACS routes require api-version; Tessera's own accept any supported one or none. */
   readonly apiVersion: 'required' | 'optional';
-  /** Which keys may call it. */
-  readonly keys: 'full' | 'any';
+  /** The data action the caller must hold. */
+  readonly action: DataAction;
   /** The operation's rate limit bucket, if it has one. */
   readonly rateLimit?: RateLimitedOperation;
 }
@@ -73,13 +74,6 @@ interface AcsContext {
 }
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-function principalOf(key: LiveAccessKey): Principal {
-  return {
-    kind: 'accessKey',
-    key: { name: key.name === 'verifier' ? 'verifier' : key.name, version: key.version },
-  } as Principal;
-}
 
 function identityBody(identity: IdentityRecord, version: ApiVersionFeatures): Record<string, unknown> {
   if (!version.customIdAndGet) return { id: identity.id };
@@ -117,7 +111,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook('onResponse', async (request, reply) => {
     const latencyMs = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
-    const key = request.principal?.key;
     // One line per request. The URL is not logged: the identity id is, and nothing secret is.
     deps.logger.info(
       {
@@ -126,7 +119,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         status: reply.statusCode,
         latencyMs: Math.round(latencyMs * 1000) / 1000,
         requestId: request.clientRequestId,
-        principal: key === undefined ? undefined : `key:${key.name}`,
+        principal: request.principal === undefined ? undefined : principalLabel(request.principal),
       },
       'request',
     );
@@ -192,24 +185,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           { target: 'api-version' },
         );
       }
-      const key = hmacAuthenticate(
-        {
-          method: request.method,
-          rawUrl: request.raw.url ?? request.url,
-          headers: request.headers,
-          body: request.rawBody ?? Buffer.alloc(0),
-        },
-        { keys: deps.keys, nowMs: deps.clock(), maxSkewMs: deps.maxClockSkewMs },
-      );
-      request.principal = principalOf(key);
-      if (options.keys === 'full' && key.name === 'verifier') {
-        throw new TesseraError(
-          'ERR_FORBIDDEN',
-          'The verifier key is read-only; this operation needs the primary or secondary key.',
-        );
-      }
-      if (options.rateLimit !== undefined) await deps.rateLimiter.take(`key:${key.name}`, options.rateLimit);
-      return handler(request, reply, { version, principal: request.principal, body: parseJsonObject(request.rawBody) });
+      const principal = await deps.authenticate({
+        method: request.method,
+        rawUrl: request.raw.url ?? request.url,
+        headers: request.headers,
+        body: request.rawBody ?? Buffer.alloc(0),
+      });
+      request.principal = principal;
+      authorize(principal, options.action);
+      if (options.rateLimit !== undefined) await deps.rateLimiter.take(principalLabel(principal), options.rateLimit);
+      return handler(request, reply, { version, principal, body: parseJsonObject(request.rawBody) });
     };
   };
 
@@ -222,7 +207,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities',
     acs(
-      { operation: 'identity.create', apiVersion: 'required', keys: 'full', rateLimit: 'create' },
+      { operation: 'identity.create', apiVersion: 'required', action: 'identities/create', rateLimit: 'create' },
       async (request, reply, { version, principal, body }) => {
         const scopesGiven = body.createTokenWithScopes;
         const scopes =
@@ -254,7 +239,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get(
     '/identities/:id',
     acs(
-      { operation: 'identity.get', apiVersion: 'required', keys: 'any', requires: 'customIdAndGet' },
+      { operation: 'identity.get', apiVersion: 'required', action: 'identities/read', requires: 'customIdAndGet' },
       async (request, _reply, { version }) => identityBody(await deps.service.get(idParam(request)), version),
     ),
   );
@@ -262,7 +247,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.delete(
     '/identities/:id',
     acs(
-      { operation: 'identity.delete', apiVersion: 'required', keys: 'full', rateLimit: 'delete' },
+      { operation: 'identity.delete', apiVersion: 'required', action: 'identities/delete', rateLimit: 'delete' },
       async (request, reply, { principal }) => {
         await deps.service.delete(idParam(request), principal);
         return reply.code(204).send();
@@ -273,7 +258,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities/:id/::revokeAccessTokens',
     acs(
-      { operation: 'identity.revokeTokens', apiVersion: 'required', keys: 'full', rateLimit: 'revoke' },
+      { operation: 'identity.revokeTokens', apiVersion: 'required', action: 'tokens/revoke', rateLimit: 'revoke' },
       async (request, reply, { principal }) => {
         await deps.service.revoke(idParam(request), principal);
         return reply.code(204).send();
@@ -284,7 +269,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities/:id/::issueAccessToken',
     acs(
-      { operation: 'identity.issueToken', apiVersion: 'required', keys: 'full', rateLimit: 'issue' },
+      { operation: 'identity.issueToken', apiVersion: 'required', action: 'tokens/issue', rateLimit: 'issue' },
       async (request, _reply, { version, principal, body }) => {
         const id = idParam(request);
         const scopes = parseScopes(body.scopes, { allowed: version.scopes, field: 'scopes' });
@@ -296,28 +281,34 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.post(
     '/tokens/::introspect',
-    acs({ operation: 'token.introspect', apiVersion: 'optional', keys: 'any' }, async (_request, _reply, { body }) => {
-      if (typeof body.token !== 'string') {
-        throw new TesseraError('ERR_VALIDATION', 'Token: The Token field is required.', { target: 'token' });
-      }
-      return deps.service.introspect(body.token);
-    }),
+    acs(
+      { operation: 'token.introspect', apiVersion: 'optional', action: 'tokens/introspect' },
+      async (_request, _reply, { body }) => {
+        if (typeof body.token !== 'string') {
+          throw new TesseraError('ERR_VALIDATION', 'Token: The Token field is required.', { target: 'token' });
+        }
+        return deps.service.introspect(body.token);
+      },
+    ),
   );
 
   app.get(
     '/revocations',
-    acs({ operation: 'revocations.feed', apiVersion: 'optional', keys: 'any' }, async (request, reply) => {
-      const last = request.headers['last-event-id'];
-      const parsed = typeof last === 'string' && /^\d{1,15}$/.test(last) ? Number(last) : undefined;
-      reply.hijack();
-      await deps.feed.subscribe(reply.raw, parsed);
-      return undefined;
-    }),
+    acs(
+      { operation: 'revocations.feed', apiVersion: 'optional', action: 'revocations/read' },
+      async (request, reply) => {
+        const last = request.headers['last-event-id'];
+        const parsed = typeof last === 'string' && /^\d{1,15}$/.test(last) ? Number(last) : undefined;
+        reply.hijack();
+        await deps.feed.subscribe(reply.raw, parsed);
+        return undefined;
+      },
+    ),
   );
 
   app.get(
     '/revocations/snapshot',
-    acs({ operation: 'revocations.snapshot', apiVersion: 'optional', keys: 'any' }, async () =>
+    acs({ operation: 'revocations.snapshot', apiVersion: 'optional', action: 'revocations/read' }, async () =>
       deps.store.revocationSnapshot(),
     ),
   );
@@ -338,13 +329,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get(
     '/admin/keys',
-    acs({ operation: 'admin.keys.list', apiVersion: 'optional', keys: 'full' }, async () => keysBody()),
+    acs({ operation: 'admin.keys.list', apiVersion: 'optional', action: 'keys/read' }, async () => keysBody()),
   );
 
   app.post(
     '/admin/keys/::regenerate',
     acs(
-      { operation: 'admin.keys.regenerate', apiVersion: 'optional', keys: 'full' },
+      { operation: 'admin.keys.regenerate', apiVersion: 'optional', action: 'keys/write' },
       async (_request, _reply, { body }) => {
         const key = body.key;
         if (key !== 'primary' && key !== 'secondary' && key !== 'verifier') {

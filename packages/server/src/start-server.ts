@@ -5,6 +5,7 @@ import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
 import { buildApp } from './app.js';
+import { createAuthenticator } from './auth/authenticate.js';
 import { createKeyRing, type LiveAccessKey } from './auth/key-ring.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './config/server-options.js';
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
@@ -173,7 +174,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       resource: context,
       logger,
       clock,
-      maxClockSkewMs: options.maxClockSkewMs,
+      authenticate: createAuthenticator({ keys, clock, maxSkewMs: options.maxClockSkewMs }),
       bodyLimit: options.bodyLimit,
       jwks: () => jwks,
       endpoint: () => endpoint,

@@ -10,7 +10,6 @@ import {
   scopesOf,
   TesseraError,
   uuidV7,
-  type AccessKeyRef,
   type TokenScope,
   isTesseraError,
   type TesseraErrorCode,
@@ -19,6 +18,7 @@ import type { KeyObject } from 'node:crypto';
 import type { TokenSigner } from '../crypto/token-signer.js';
 import { verifyTokenSignature } from '../crypto/token-signer.js';
 import type { KeyRing } from '../auth/key-ring.js';
+import type { Principal } from '../auth/principal.js';
 import type { IdentityRecord, Store } from '../store/store.js';
 import { formatServiceDate, type ResourceContext } from './resource-context.js';
 import type { IdentityCache } from './identity-cache.js';
@@ -29,12 +29,6 @@ export interface AccessToken {
   readonly token: string;
   readonly expiresOn: string;
 }
-
-/** Who asked: the access key that signed the request (its version pins the tokens it mints). */
-export type Principal = {
-  readonly kind: 'accessKey';
-  readonly key: AccessKeyRef | { name: 'verifier'; version: number };
-};
 
 /** RFC 7662-style introspection result. */
 export type IntrospectionResult =
@@ -99,10 +93,11 @@ export function createIdentityService(deps: IdentityServiceDeps) {
   ): Promise<AccessToken> => {
     const now = clock();
     const signer = deps.signer();
-    const key = principal.key;
-    if (key.name === 'verifier') {
-      throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot issue tokens.');
-    }
+    // Tokens minted under an access key are pinned to its version (rotation revokes them); bearer-minted are not.
+    const key =
+      principal.kind === 'accessKey' && principal.key.name !== 'verifier'
+        ? { name: principal.key.name, version: principal.key.version }
+        : undefined;
     const claims = buildClaims({
       issuer: resource.issuer,
       audience: resource.audience,
@@ -137,9 +132,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       lifetimeMinutes: number;
       principal: Principal;
     }): Promise<{ identity: IdentityRecord; created: boolean; accessToken?: AccessToken }> {
-      if (input.principal.key.name === 'verifier') {
-        throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot create identities.');
-      }
       const now = clock();
       const id = formatRawId(resource.resourceId, uuidV7(now, randomBytes(10)));
       const { identity, created } = await store.createIdentity({
@@ -162,9 +154,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async revoke(rawId: string, principal: Principal): Promise<void> {
-      if (principal.key.name === 'verifier') {
-        throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot revoke tokens.');
-      }
       await live(rawId);
       const after = await store.revokeIdentityTokens(owned(rawId), clock());
       if (after === undefined) deps.cache.invalidate(owned(rawId));
@@ -173,9 +162,6 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async delete(rawId: string, principal: Principal): Promise<void> {
-      if (principal.key.name === 'verifier') {
-        throw new TesseraError('ERR_FORBIDDEN', 'The verifier key is read-only and cannot delete identities.');
-      }
       await live(rawId);
       const after = await store.deleteIdentity(owned(rawId), clock());
       if (after === undefined) deps.cache.invalidate(owned(rawId));
