@@ -248,8 +248,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     '/identities/:id',
     acs(
       { operation: 'identity.delete', apiVersion: 'required', action: 'identities/delete', rateLimit: 'delete' },
-      async (request, reply, { principal }) => {
-        await deps.service.delete(idParam(request), principal);
+      async (request, reply) => {
+        await deps.service.delete(idParam(request));
         return reply.code(204).send();
       },
     ),
@@ -259,8 +259,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     '/identities/:id/::revokeAccessTokens',
     acs(
       { operation: 'identity.revokeTokens', apiVersion: 'required', action: 'tokens/revoke', rateLimit: 'revoke' },
-      async (request, reply, { principal }) => {
-        await deps.service.revoke(idParam(request), principal);
+      async (request, reply) => {
+        await deps.service.revoke(idParam(request));
         return reply.code(204).send();
       },
     ),

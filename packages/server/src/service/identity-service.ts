@@ -153,7 +153,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return mint(await live(rawId, true), scopes, lifetimeMinutes, principal);
     },
 
-    async revoke(rawId: string, principal: Principal): Promise<void> {
+    async revoke(rawId: string): Promise<void> {
       await live(rawId);
       const after = await store.revokeIdentityTokens(owned(rawId), clock());
       if (after === undefined) deps.cache.invalidate(owned(rawId));
@@ -161,7 +161,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       deps.onRevocationEvent();
     },
 
-    async delete(rawId: string, principal: Principal): Promise<void> {
+    async delete(rawId: string): Promise<void> {
       await live(rawId);
       const after = await store.deleteIdentity(owned(rawId), clock());
       if (after === undefined) deps.cache.invalidate(owned(rawId));
