@@ -1,64 +1,61 @@
 /**
- * Every failure Tessera's libraries raise is a `TesseraError` carrying one of these stable codes.
- * Codes never change meaning; messages may be reworded. Messages never contain a token, key or signature.
+ * Every failure Tessera's libraries raise is a `TesseraError` carrying one of these stable codes, each with
+ * its meaning (the README's error table is generated from this). Codes never change meaning; messages may be
+ * reworded. Messages never contain a token, key or signature. Add a code here, with its meaning, to add one.
  */
-export type TesseraErrorCode =
-  // request validation
-  | 'ERR_VALIDATION'
-  | 'ERR_UNSUPPORTED_API_VERSION'
-  | 'ERR_BODY_MALFORMED'
-  | 'ERR_BODY_TOO_LARGE'
-  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'ERR_NOT_FOUND_ROUTE'
-  | 'ERR_METHOD_NOT_ALLOWED'
-  // identities
-  | 'ERR_IDENTITY_NOT_OWNED'
-  | 'ERR_IDENTITY_NOT_FOUND'
-  | 'ERR_IDENTITY_DELETED'
-  | 'ERR_IDENTIFIER_INVALID'
-  // caller authentication (HMAC / bearer)
-  | 'ERR_AUTH_MISSING'
-  | 'ERR_AUTH_MALFORMED'
-  | 'ERR_AUTH_UNSUPPORTED_SCHEME'
-  | 'ERR_AUTH_MISSING_HEADER'
-  | 'ERR_AUTH_DATE_INVALID'
-  | 'ERR_AUTH_DATE_OUT_OF_RANGE'
-  | 'ERR_AUTH_CONTENT_HASH_MISMATCH'
-  | 'ERR_AUTH_SIGNATURE_MISMATCH'
-  | 'ERR_AUTH_HOST_MISMATCH'
-  | 'ERR_FORBIDDEN'
-  // user access tokens
-  | 'ERR_TOKEN_MALFORMED'
-  | 'ERR_TOKEN_BAD_SIGNATURE'
-  | 'ERR_TOKEN_UNKNOWN_KEY'
-  | 'ERR_TOKEN_WRONG_ISSUER'
-  | 'ERR_TOKEN_WRONG_AUDIENCE'
-  | 'ERR_TOKEN_EXPIRED'
-  | 'ERR_TOKEN_NOT_YET_VALID'
-  | 'ERR_TOKEN_REVOKED'
-  | 'ERR_TOKEN_IDENTITY_DELETED'
-  | 'ERR_TOKEN_KEY_ROTATED'
-  | 'ERR_TOKEN_UNSUPPORTED_VERSION'
-  // capabilities
-  | 'ERR_CAPABILITY_DENIED'
-  | 'ERR_CAPABILITY_UNKNOWN'
-  // configuration and infrastructure
-  | 'ERR_CONFIG_INVALID'
-  | 'ERR_CONNECTION_STRING_INVALID'
-  | 'ERR_STORE_UNAVAILABLE'
-  // verifier: revocation feed unreachable for longer than the configured bound (fail-closed policy)
-  | 'ERR_REVOCATION_STALE'
-  | 'ERR_RATE_LIMITED'
-  | 'ERR_INTERNAL'
-  // client SDK (@tessera/client) only: raised on the caller's side, never sent by the server
-  | 'ERR_NETWORK'
-  | 'ERR_TIMEOUT'
-  | 'ERR_CIRCUIT_OPEN'
-  | 'ERR_UNEXPECTED_RESPONSE'
-  | 'ERR_CREDENTIAL_DISPOSED'
-  | 'ERR_REFRESH_FAILED'
-  | 'ERR_REFRESHED_TOKEN_EXPIRING'
-  | 'ERR_TOKEN_REJECTED';
+export const ERROR_CODES = {
+  ERR_VALIDATION: 'A request field is missing or out of range; `target` names it.',
+  ERR_UNSUPPORTED_API_VERSION: 'The api-version is missing, unknown, or lacks this operation.',
+  ERR_BODY_MALFORMED: 'The request body is not JSON, or not a JSON object.',
+  ERR_BODY_TOO_LARGE: 'The request body is larger than `--body-limit`.',
+  ERR_UNSUPPORTED_MEDIA_TYPE: 'The request content type is not accepted.',
+  ERR_NOT_FOUND_ROUTE: 'No route matches the method and path.',
+  ERR_METHOD_NOT_ALLOWED: 'The route exists but not for this method.',
+  ERR_IDENTITY_NOT_OWNED: 'The identity belongs to another resource.',
+  ERR_IDENTITY_NOT_FOUND: 'No identity has this id.',
+  ERR_IDENTITY_DELETED: 'The identity was deleted.',
+  ERR_IDENTIFIER_INVALID: 'The id is not of the form `8:acs:<resourceId>_<uuid>`.',
+  ERR_AUTH_MISSING: 'No `Authorization` header.',
+  ERR_AUTH_MALFORMED: 'The `Authorization` header or its `SignedHeaders` are malformed.',
+  ERR_AUTH_UNSUPPORTED_SCHEME: 'The authorization scheme is not accepted here.',
+  ERR_AUTH_MISSING_HEADER: 'A signed header (`x-ms-date`, `host`, `x-ms-content-sha256`) is missing.',
+  ERR_AUTH_DATE_INVALID: '`x-ms-date` is not an RFC 1123 date.',
+  ERR_AUTH_DATE_OUT_OF_RANGE: '`x-ms-date` is outside the replay window (`--max-clock-skew`).',
+  ERR_AUTH_CONTENT_HASH_MISMATCH: '`x-ms-content-sha256` is not the SHA-256 of the body.',
+  ERR_AUTH_SIGNATURE_MISMATCH: 'The HMAC signature matches no access key.',
+  ERR_AUTH_HOST_MISMATCH: 'The signed host does not match.',
+  ERR_FORBIDDEN: 'The caller is authenticated but lacks the data action named in the message.',
+  ERR_TOKEN_MALFORMED: 'The token is not a well-formed Tessera JWT.',
+  ERR_TOKEN_BAD_SIGNATURE: 'The token signature does not verify.',
+  ERR_TOKEN_UNKNOWN_KEY: 'The token was signed by a key not in JWKS.',
+  ERR_TOKEN_WRONG_ISSUER: 'The token was issued by someone else.',
+  ERR_TOKEN_WRONG_AUDIENCE: 'The token is meant for another audience.',
+  ERR_TOKEN_EXPIRED: 'The token has expired.',
+  ERR_TOKEN_NOT_YET_VALID: 'The token is not valid yet (`nbf`).',
+  ERR_TOKEN_REVOKED: "The identity's tokens were revoked after this one was minted.",
+  ERR_TOKEN_IDENTITY_DELETED: "The token's identity was deleted.",
+  ERR_TOKEN_KEY_ROTATED: 'The access key that minted the token was regenerated.',
+  ERR_TOKEN_UNSUPPORTED_VERSION: 'The token contract version (`tsv`) is not supported.',
+  ERR_CAPABILITY_DENIED: "The token's scopes do not allow the capability.",
+  ERR_CAPABILITY_UNKNOWN: 'The capability name is unknown.',
+  ERR_CONFIG_INVALID: 'A setting is invalid; `target` names it.',
+  ERR_CONNECTION_STRING_INVALID: 'The connection string is malformed.',
+  ERR_STORE_UNAVAILABLE: 'The store (or the server) cannot be reached.',
+  ERR_REVOCATION_STALE: 'Verifier: the revocation feed has been unreachable longer than the bound (fail closed).',
+  ERR_RATE_LIMITED: 'Too many requests for this credential and operation; see `Retry-After`.',
+  ERR_INTERNAL: 'An unexpected server error (never carries details).',
+  ERR_NETWORK: 'Client: the request did not reach the server.',
+  ERR_TIMEOUT: 'Client: an attempt or the whole call timed out.',
+  ERR_CIRCUIT_OPEN: "Client: the endpoint's circuit breaker is open.",
+  ERR_UNEXPECTED_RESPONSE: 'Client: the server answered something unexpected.',
+  ERR_CREDENTIAL_DISPOSED: 'Client: the credential was disposed.',
+  ERR_REFRESH_FAILED: 'Client: refreshing the token failed.',
+  ERR_REFRESHED_TOKEN_EXPIRING: 'Client: the refresher returned a token that is already (or about to be) expired.',
+  ERR_TOKEN_REJECTED: 'Client: the data plane rejected the token even after one refresh.',
+} as const;
+
+/** One stable error code. */
+export type TesseraErrorCode = keyof typeof ERROR_CODES;
 
 /** Options for {@link TesseraError}. */
 export interface TesseraErrorOptions {

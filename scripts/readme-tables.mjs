@@ -1,0 +1,39 @@
+// Generates the README tables that must stay in step with the code, from the code itself.
+// `node scripts/readme-tables.mjs` prints them; `--write` rewrites README.md between the markers.
+// test/docs.test.ts fails when README.md and this output disagree.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ERROR_CODES } from '@tessera/core';
+import { WIRE_ERRORS } from '@tessera/server';
+
+/** The error-code table: code, HTTP status, ACS `error.code`, meaning. */
+export function errorCodesTable() {
+  const rows = Object.entries(ERROR_CODES).map(([code, meaning]) => {
+    const wire = WIRE_ERRORS[code];
+    const status = wire === undefined ? 'client-side' : String(wire.status);
+    const acs = wire === undefined ? '–' : `\`${wire.acsCode}\``;
+    return `| \`${code}\` | ${status} | ${acs} | ${meaning} |`;
+  });
+  return ['| `innererror.code` | HTTP | `error.code` | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`. */
+export function replaceSection(text, name, content) {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README has no ${name} markers`);
+  return `${text.slice(0, i + start.length)}\n${content}\n${text.slice(j)}`;
+}
+
+/** README.md as it should be. */
+export function expectedReadme(current) {
+  return replaceSection(current, 'error-codes', errorCodesTable());
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const path = new URL('../README.md', import.meta.url);
+  const current = readFileSync(path, 'utf8');
+  if (process.argv.includes('--write')) writeFileSync(path, expectedReadme(current));
+  else process.stdout.write(`${errorCodesTable()}\n`);
+}
