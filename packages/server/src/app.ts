@@ -190,6 +190,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         rawUrl: request.raw.url ?? request.url,
         headers: request.headers,
         body: request.rawBody ?? Buffer.alloc(0),
+        localPort: request.socket.localPort,
       });
       request.principal = principal;
       authorize(principal, options.action);

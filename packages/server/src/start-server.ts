@@ -174,7 +174,12 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       resource: context,
       logger,
       clock,
-      authenticate: createAuthenticator({ keys, clock, maxSkewMs: options.maxClockSkewMs }),
+      authenticate: createAuthenticator({
+        keys,
+        clock,
+        maxSkewMs: options.maxClockSkewMs,
+        publicHost: options.publicUrl === undefined ? undefined : new URL(options.publicUrl).host,
+      }),
       bodyLimit: options.bodyLimit,
       jwks: () => jwks,
       endpoint: () => endpoint,

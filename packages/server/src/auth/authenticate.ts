@@ -14,6 +14,8 @@ export interface AuthenticatorOptions {
   readonly keys: KeyRing;
   readonly clock: () => number;
   readonly maxSkewMs: number;
+  /** Host of `--public-url`, accepted as the signed host. */
+  readonly publicHost?: string | undefined;
   readonly bearer?: BearerAuthenticator | undefined;
 }
 
@@ -31,7 +33,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
       return options.bearer(value.replace(/^bearer\s+/i, '').trim());
     }
-    const key = hmacAuthenticate(request, { keys: options.keys, nowMs: options.clock(), maxSkewMs: options.maxSkewMs });
+    const key = hmacAuthenticate(request, {
+      keys: options.keys,
+      nowMs: options.clock(),
+      maxSkewMs: options.maxSkewMs,
+      publicHost: options.publicHost,
+    });
     return { kind: 'accessKey', key: { name: key.name, version: key.version } };
   };
 }

@@ -10,6 +10,8 @@ export interface HmacRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** The exact body bytes. */
   readonly body: Buffer;
+  /** The local port the request arrived on. */
+  readonly localPort?: number | undefined;
 }
 
 /** Options for {@link hmacAuthenticate}. */
@@ -19,6 +21,28 @@ export interface HmacAuthenticateOptions {
   readonly nowMs: number;
   /** Largest accepted distance between x-ms-date and now, in milliseconds (the replay window). */
   readonly maxSkewMs: number;
+  /** The public endpoint's host (`--public-url`), when one is configured. */
+  readonly publicHost?: string | undefined;
+}
+
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443' };
+
+/**
+ * The signed host must be this server, so a request captured on its way to another endpoint cannot be
+ * replayed here: either the configured public host, or any name with the port the request arrived on
+ * (`localhost:8080` and `127.0.0.1:8080` are both fine locally). Behind a proxy, set `--public-url`.
+ */
+function hostIsOurs(host: string, options: HmacAuthenticateOptions, localPort: number | undefined): boolean {
+  const given = host.toLowerCase();
+  if (options.publicHost !== undefined && given === options.publicHost.toLowerCase()) return true;
+  let port: string;
+  try {
+    const url = new URL(`http://${given}`);
+    port = url.port === '' ? (DEFAULT_PORTS['http:'] ?? '80') : url.port;
+  } catch {
+    return false;
+  }
+  return localPort !== undefined && port === String(localPort);
 }
 
 function header(req: HmacRequest, name: string): string | undefined {
@@ -98,6 +122,12 @@ export function hmacAuthenticate(req: HmacRequest, options: HmacAuthenticateOpti
     throw denied(
       'ERR_AUTH_CONTENT_HASH_MISMATCH',
       "Request 'x-ms-content-sha256' differs from generated content hash.",
+    );
+  }
+  if (!hostIsOurs(host ?? '', options, req.localPort)) {
+    throw denied(
+      'ERR_AUTH_HOST_MISMATCH',
+      "The signed 'host' is not this server's; behind a proxy, start the server with --public-url set to the public endpoint.",
     );
   }
   const given = Buffer.from(auth.signature, 'base64');

@@ -260,6 +260,42 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     };
   });
 
+  // Group commit: creates arriving in the same event-loop turn share one transaction and one fsync.
+  // Each create still sees the ones before it (customId and request-key idempotency hold within a batch),
+  // and a failing create rolls back only itself (savepoint), never its neighbours.
+  type Pending = {
+    input: CreateIdentityInput;
+    resolve: (r: CreateIdentityResult) => void;
+    reject: (e: unknown) => void;
+  };
+  let queue: Pending[] = [];
+  const flushCreates = db.transaction((batch: Pending[]) => {
+    const settled: Array<() => void> = [];
+    for (const p of batch) {
+      try {
+        const result = createIdentityTx(p.input);
+        settled.push(() => p.resolve(result));
+      } catch (error) {
+        settled.push(() => p.reject(error));
+      }
+    }
+    return settled;
+  });
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    try {
+      for (const settle of flushCreates.immediate(batch)) settle();
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
+  };
+  const enqueueCreate = (input: CreateIdentityInput): Promise<CreateIdentityResult> =>
+    new Promise((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ input, resolve, reject });
+    });
+
   // Every method runs synchronously; wrapping keeps the async port and turns throws into rejections.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
@@ -272,7 +308,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return {
     migrate: () => run(migrate),
     ping: () => run(() => void db.prepare('SELECT 1').get()),
-    close: () => run(() => void (db.open ? db.close() : undefined)),
+    close: () =>
+      run(() => {
+        if (queue.length > 0 && db.open) flush();
+        if (db.open) db.close();
+      }),
     getResource: () => run(readResource),
     initResource: (resource, keys, signingKey) => run(() => initTx.immediate(resource, keys, signingKey)),
     listAccessKeys: () => run(() => q.keys.all().map(toKey)),
@@ -289,7 +329,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         })),
       ),
     addSigningKey: (key) => run(() => addSigningKeyTx.immediate(key)),
-    createIdentity: (input) => run(() => createIdentityTx.immediate(input)),
+    createIdentity: enqueueCreate,
     getIdentity: (id) =>
       run(() => {
         const row = q.getIdentity.get(id);

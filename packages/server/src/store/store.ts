@@ -96,6 +96,68 @@ export interface RevocationSnapshot {
   readonly keys: { readonly primary: number; readonly secondary: number };
 }
 
+/** Which claim of a bearer token a role assignment matches (see auth/roles.ts). */
+export type RolePrincipalType = 'subject' | 'objectId' | 'appId' | 'group' | 'appRole';
+
+/** A role given to a bearer principal of one trusted issuer. */
+export interface RoleAssignmentRecord {
+  /** uuid */
+  readonly id: string;
+  /** A built-in role id (`identity-administrator`, …) or a custom role's name. */
+  readonly role: string;
+  /** The trusted issuer (`iss`) whose tokens the assignment applies to. */
+  readonly issuer: string;
+  readonly principalType: RolePrincipalType;
+  /** The claim value to match, e.g. the `oid`, the app id or a group id. */
+  readonly principalId: string;
+  readonly description: string | undefined;
+  readonly createdAt: number;
+  /** Principal label of who made the assignment (`key:primary`, `bearer:…`). */
+  readonly createdBy: string;
+}
+
+/** A custom role: a named set of data actions. Built-in roles are code, not stored. */
+export interface RoleDefinitionRecord {
+  readonly name: string;
+  readonly description: string | undefined;
+  /** Data action names (auth/principal.ts DATA_ACTIONS). */
+  readonly actions: readonly string[];
+  readonly updatedAt: number;
+}
+
+/** One control-plane call as the audit log keeps it. Never holds a token, key or signature. */
+export interface AuditEntry {
+  readonly at: number;
+  /** Principal label (`key:primary`, `bearer:<issuer>#<subject>`) or `unauthenticated`. */
+  readonly actor: string;
+  /** Operation name, e.g. `identity.create`. */
+  readonly operation: string;
+  readonly identityId: string | undefined;
+  readonly outcome: 'success' | 'failure';
+  /** HTTP status answered. */
+  readonly status: number;
+  /** Tessera error code on failure. */
+  readonly code: string | undefined;
+  readonly requestId: string;
+  /** A short, secret-free fact about the call (e.g. `key=primary`, `role=reader`). */
+  readonly detail: string | undefined;
+}
+
+/** An {@link AuditEntry} as stored, with its position in the log. */
+export interface AuditRecord extends AuditEntry {
+  readonly seq: number;
+}
+
+/** Filters of {@link Store.listAudit}. */
+export interface AuditQuery {
+  readonly identityId?: string | undefined;
+  /** Only entries at or after this time (Unix ms). */
+  readonly since?: number | undefined;
+  /** Only entries with seq below this (paging backwards). */
+  readonly beforeSeq?: number | undefined;
+  readonly limit: number;
+}
+
 /** The store port. Every method is atomic; a resolved write is durable. */
 export interface Store {
   /** Creates or upgrades the schema. Safe to call from several processes at once. */
@@ -137,4 +199,30 @@ export interface Store {
   listEvents(afterSeq: number, limit: number): Promise<RevocationEvent[]>;
   /** The current revocation state. */
   revocationSnapshot(): Promise<RevocationSnapshot>;
+
+  /** Every role assignment, oldest first. */
+  listRoleAssignments(): Promise<RoleAssignmentRecord[]>;
+  /**
+   * Adds an assignment unless one with the same role, issuer, principal type and id exists; returns what is
+   * stored afterwards (`created: false` with the existing one). Bumps the roles version when created.
+   */
+  addRoleAssignment(assignment: RoleAssignmentRecord): Promise<{ assignment: RoleAssignmentRecord; created: boolean }>;
+  /** Removes an assignment; false if unknown. Bumps the roles version when removed. */
+  removeRoleAssignment(id: string): Promise<boolean>;
+  /** Every custom role, by name. */
+  listRoleDefinitions(): Promise<RoleDefinitionRecord[]>;
+  /** Creates or replaces a custom role and bumps the roles version. */
+  putRoleDefinition(role: RoleDefinitionRecord): Promise<void>;
+  /**
+   * Removes a custom role; `'unknown'` if there is none, `'assigned'` (and nothing changes) while an assignment
+   * still names it. Bumps the roles version when removed.
+   */
+  removeRoleDefinition(name: string): Promise<'removed' | 'unknown' | 'assigned'>;
+  /** A counter that grows with every role or assignment change, so other processes know to reload. */
+  rolesVersion(): Promise<number>;
+
+  /** Appends audit entries in one write, in the given order. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Audit entries matching the query, newest first. */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]>;
 }
