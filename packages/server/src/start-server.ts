@@ -18,7 +18,8 @@ import {
 } from './crypto/signing-key.js';
 import { createTokenSigner, type TokenSigner } from './crypto/token-signer.js';
 import { createRevocationFeed } from './http/revocation-feed.js';
-import { createMemoryRateLimiter } from './limits/rate-limiter.js';
+import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
+import { createSharedRateLimiter } from './limits/shared-rate-limiter.js';
 import { createIdentityCache } from './service/identity-cache.js';
 import { createIdentityService } from './service/identity-service.js';
 import { regionOf, type ResourceContext } from './service/resource-context.js';
@@ -165,6 +166,23 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       onRevocationEvent: () => feed.notify(),
     });
 
+    // Clustered on PostgreSQL, rate-limit counters are shared by every process; alone, they live in memory.
+    let rateLimiter: RateLimiter = createMemoryRateLimiter(options.rateLimits, clock);
+    let closeLimiter = async () => {};
+    if (options.store.kind === 'postgres' && Object.keys(options.rateLimits).length > 0) {
+      const { createPostgresCounterSync } = await import('./limits/postgres-rate-counters.js');
+      const counters = await createPostgresCounterSync({
+        connectionString: options.store.url,
+        schema: options.store.schema,
+      });
+      const shared = createSharedRateLimiter({ policy: options.rateLimits, clock, sync: counters.sync, onError });
+      rateLimiter = shared;
+      closeLimiter = async () => {
+        await shared.close();
+        await counters.close();
+      };
+    }
+
     let endpoint = options.publicUrl ?? '';
     const app = buildApp({
       service,
@@ -183,7 +201,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       bodyLimit: options.bodyLimit,
       jwks: () => jwks,
       endpoint: () => endpoint,
-      rateLimiter: createMemoryRateLimiter(options.rateLimits, clock),
+      rateLimiter,
       regenerateKey: async (name) => {
         await store.regenerateAccessKey(name, box.seal(newKeyBase64()), clock());
         await reloadKeys();
@@ -205,6 +223,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     app.addHook('preClose', async () => {
       clearInterval(poll);
       await stopWatch?.();
+      await closeLimiter();
       feed.close();
     });
 

@@ -152,3 +152,49 @@ describe('three server processes on one PostgreSQL', () => {
     }
   });
 });
+
+describe('rate-limit counters shared by all processes on PostgreSQL', () => {
+  const schema = `tessera_limits_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-cluster-limits-'));
+  const flags = [
+    '--store',
+    `${PG}?schema=${schema}`,
+    '--master-key',
+    randomBytes(32).toString('base64'),
+    '--primary-key',
+    randomBytes(64).toString('base64'),
+    '--data-dir',
+    dataDir,
+    '--rate-limit',
+    'create=10/30,issue=off',
+  ];
+  let p: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    p = await Promise.all([spawnServer(flags), spawnServer(flags)]);
+  });
+  afterAll(async () => {
+    await Promise.all(p.map((s) => s.stop('SIGKILL')));
+    const client = new pg.Client({ connectionString: PG });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('two processes together admit the limit, not twice the limit', async () => {
+    let admitted = 0;
+    const refusedBy = new Set<number>();
+    for (let round = 0; round < 8; round++) {
+      for (const [i, server] of p.entries()) {
+        const r = await call(server.connectionString, 'POST', `/identities?api-version=${V}`);
+        if (r.status === 201) admitted++;
+        else if (r.status === 429) refusedBy.add(i);
+        else throw new Error(`unexpected status ${r.status}`);
+      }
+      await new Promise((r) => setTimeout(r, 250)); // longer than one counter sync (100 ms)
+    }
+    expect(admitted).toBe(10);
+    expect(refusedBy).toEqual(new Set([0, 1]));
+  });
+});
