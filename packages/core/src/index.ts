@@ -1,4 +1,10 @@
-export { ERROR_CODES, TesseraError, isTesseraError, type TesseraErrorCode, type TesseraErrorOptions } from './errors.js';
+export {
+  ERROR_CODES,
+  TesseraError,
+  isTesseraError,
+  type TesseraErrorCode,
+  type TesseraErrorOptions,
+} from './errors.js';
 export { bytesToBase64, bytesToBase64Url, base64ToBytes, utf8, fromUtf8 } from './encoding/base64.js';
 export { formatRawId, parseRawId, isUuid, type CommunicationUserId } from './identity/raw-id.js';
 export { uuidV7 } from './identity/uuid-v7.js';

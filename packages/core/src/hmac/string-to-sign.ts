@@ -69,5 +69,6 @@ export function parseHmacAuthorization(header: string): HmacAuthorization {
 export function parseHttpDate(value: string): number | undefined {
   if (!/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value.trim())) return undefined;
   const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+  // Round-trip: refuses impossible calendar times Date.parse would roll forward (31 Feb, 24:00) and wrong weekdays.
+  return Number.isNaN(ms) || new Date(ms).toUTCString() !== value.trim() ? undefined : ms;
 }

@@ -30,5 +30,8 @@ export function parseRawId(rawId: string): CommunicationUserId {
   if (resourceId === undefined || userId === undefined || !isUuid(resourceId) || !isUuid(userId)) {
     throw new TesseraError('ERR_IDENTIFIER_INVALID', 'Identifier format is invalid.', { target: 'id' });
   }
-  return { rawId, resourceId: resourceId.toLowerCase(), userId: userId.toLowerCase() };
+  const r = resourceId.toLowerCase();
+  const u = userId.toLowerCase();
+  // Ids are case-insensitive; the canonical form is lower case so lookups and claims always agree.
+  return { rawId: formatRawId(r, u), resourceId: r, userId: u };
 }

@@ -128,7 +128,7 @@ function int(payload: Record<string, unknown>, key: string): number {
  * Throws `ERR_TOKEN_UNSUPPORTED_VERSION` for another `tsv`, `ERR_TOKEN_MALFORMED` for anything missing.
  */
 export function parseClaims(payload: Record<string, unknown>): TokenClaims {
-  const tsv = payload.tsv;
+  const tsv = int(payload, 'tsv');
   if (tsv !== TOKEN_CONTRACT_VERSION) {
     throw new TesseraError('ERR_TOKEN_UNSUPPORTED_VERSION', 'Token contract version is not supported.');
   }

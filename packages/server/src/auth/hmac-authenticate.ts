@@ -59,9 +59,18 @@ export function contentHash(body: Buffer): string {
   return createHash('sha256').update(body).digest('base64');
 }
 
-/** The path-and-query forms SDKs sign: raw as sent; Python's over plain HTTP drops the leading slash; some sign it decoded. */
+/**
+ * The path-and-query forms SDKs sign: raw as sent; the JS SDK's `pathname + '?' + searchParams.toString()`
+ * (which re-encodes the query, e.g. `%20` → `+`); Python's over plain HTTP drops the leading slash; some sign
+ * it decoded.
+ */
 function candidatePaths(rawUrl: string): string[] {
   const out = [rawUrl];
+  const q = rawUrl.indexOf('?');
+  if (q >= 0) {
+    const normalized = `${rawUrl.slice(0, q)}?${new URLSearchParams(rawUrl.slice(q + 1)).toString()}`;
+    if (normalized !== rawUrl) out.push(normalized);
+  }
   if (rawUrl.startsWith('/')) out.push(rawUrl.slice(1));
   try {
     const decoded = decodeURIComponent(rawUrl);

@@ -90,7 +90,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     scopes: readonly TokenScope[],
     lifetimeMinutes: number,
     principal: Principal,
-  ): Promise<AccessToken> => {
+  ): Promise<{ accessToken: AccessToken; issuedAt: number }> => {
     const now = clock();
     const signer = deps.signer();
     // Tokens minted under an access key are pinned to its version (rotation revokes them); bearer-minted are not.
@@ -113,7 +113,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     });
     const token = await signer.sign(claims);
     deps.touches.touch(identity.id, now);
-    return { token, expiresOn: formatServiceDate(claims.exp * 1000) };
+    return { accessToken: { token, expiresOn: formatServiceDate(claims.exp * 1000) }, issuedAt: now };
   };
 
   const withPendingTouch = (identity: IdentityRecord): IdentityRecord => {
@@ -141,8 +141,8 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         createdAt: now,
       });
       if (input.scopes === undefined) return { identity: withPendingTouch(identity), created };
-      const accessToken = await mint(identity, input.scopes, input.lifetimeMinutes, input.principal);
-      return { identity: withPendingTouch({ ...identity, lastTokenIssuedAt: clock() }), created, accessToken };
+      const { accessToken, issuedAt } = await mint(identity, input.scopes, input.lifetimeMinutes, input.principal);
+      return { identity: withPendingTouch({ ...identity, lastTokenIssuedAt: issuedAt }), created, accessToken };
     },
 
     async get(rawId: string): Promise<IdentityRecord> {
@@ -150,7 +150,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
-      return mint(await live(rawId, true), scopes, lifetimeMinutes, principal);
+      return (await mint(await live(rawId, true), scopes, lifetimeMinutes, principal)).accessToken;
     },
 
     async revoke(rawId: string): Promise<void> {
