@@ -1,6 +1,9 @@
 import { isTesseraError } from '@tessera/core';
+import { AUDIT_USAGE, auditCommand } from './audit-command.js';
 import { keysCommand } from './keys-command.js';
+import { ROLES_USAGE, rolesCommand } from './roles-command.js';
 import { envName, SERVE_SETTINGS, serveCommand } from './serve-command.js';
+import { TOKEN_SERVICE_USAGE, tokenServiceCommand } from './token-service-command.js';
 
 /** The usage text of `tessera`. */
 export function usage(): string {
@@ -15,6 +18,9 @@ ${flags}
                      regenerate a key: the old one stops working at once and tokens minted with it are revoked
       --connection-string <cs>   [TESSERA_CONNECTION_STRING]
       --json                     print JSON
+${ROLES_USAGE}
+${AUDIT_USAGE}
+${TOKEN_SERVICE_USAGE}
   help               this text
 `;
 }
@@ -32,6 +38,15 @@ export async function main(
         return 0;
       case 'keys':
         await keysCommand(rest, env);
+        return 0;
+      case 'token-service':
+        await tokenServiceCommand(rest, env);
+        return 0;
+      case 'roles':
+        await rolesCommand(rest, env);
+        return 0;
+      case 'audit':
+        await auditCommand(rest, env);
         return 0;
       case undefined:
       case 'help':

@@ -1,0 +1,75 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import type { TokenServiceOptions } from './config/token-service-options.js';
+import { type TokenServiceHandle, tokenServicePlugin } from './token-service-plugin.js';
+
+/** Options of {@link startTokenService}: the plugin's plus where to listen. */
+export interface StartTokenServiceOptions extends TokenServiceOptions {
+  /** Interface to bind. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. Default 8090. */
+  readonly port?: number;
+  /** Trust `X-Forwarded-For` from a proxy in front (client IPs for rate limits). Default false. */
+  readonly trustProxy?: boolean | string;
+  /** pino level when no `logger` is given. Default info. */
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where log lines go when no `logger` is given. Default stdout. */
+  readonly logDestination?: NodeJS.WritableStream;
+}
+
+/** A running token service. */
+export interface RunningTokenService {
+  /** `http://host:port/` */
+  readonly url: string;
+  /** Runs the ephemeral-identity sweeper now. */
+  sweep: TokenServiceHandle['sweep'];
+  /** Stops accepting requests, drains in-flight ones, stops the sweeper and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Starts the token service as its own process (what `tessera token-service` runs). */
+export async function startTokenService(options: StartTokenServiceOptions): Promise<RunningTokenService> {
+  const logger: FastifyBaseLogger =
+    options.logger ??
+    pino(
+      { level: options.logLevel ?? 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime },
+      options.logDestination ?? process.stdout,
+    );
+  const app = Fastify({
+    logger: false,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: options.bodyLimit ?? 16_384,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 256 },
+  });
+  let handle: TokenServiceHandle | undefined;
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.register(tokenServicePlugin, {
+      ...options,
+      logger,
+      onReady: (h) => {
+        handle = h;
+      },
+    });
+    await app.listen({ host, port: options.port ?? 8090 });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`,
+    sweep: (now) => {
+      if (handle === undefined) return Promise.resolve({ deleted: 0, failed: 0 });
+      return handle.sweep(now);
+    },
+    close() {
+      closing ??= app.close();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TOKEN_SERVICE_SETTINGS, tokenServiceEnvName } from '../../../cli/src/token-service-command.js';
+import { TOKEN_SERVICE_ERRORS } from '../../src/errors/token-service-error.js';
+
+const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+const start = readme.indexOf('## Putting Tessera behind your app');
+const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+describe('README section "Putting Tessera behind your app" stays in step with the code', () => {
+  it('comes right before "How Tessera compares with ACS"', () => {
+    expect(start).toBeGreaterThan(0);
+    expect(
+      readme
+        .slice(start + section.length)
+        .trimStart()
+        .startsWith('## How Tessera compares with ACS'),
+    ).toBe(true);
+  });
+
+  it('documents every tessera token-service flag with its TESSERA_TS_ variable', () => {
+    for (const s of TOKEN_SERVICE_SETTINGS) {
+      const row = new RegExp(`\\|\\s*\`--${s.flag}\`\\s*\\|\\s*\`${tokenServiceEnvName(s.flag)}\`\\s*\\|`);
+      expect(section, `--${s.flag}`).toMatch(row);
+    }
+  });
+
+  it('lists every token-service error code with its status', () => {
+    for (const [code, { status }] of Object.entries(TOKEN_SERVICE_ERRORS)) {
+      expect(section, code).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${status}\\s*\\|`));
+    }
+  });
+});
