@@ -40,7 +40,7 @@ async function adminRequest(
       signal: AbortSignal.timeout(15_000),
     });
   } catch {
-    throw new TesseraError('ERR_STORE_UNAVAILABLE', `Cannot reach the Tessera server at ${endpoint}.`);
+    throw new TesseraError('ERR_NETWORK', `Cannot reach the Tessera server at ${endpoint}.`);
   }
   const json = (await response.json().catch(() => undefined)) as
     | { error?: { code: string; message: string } }

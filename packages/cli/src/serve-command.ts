@@ -6,7 +6,8 @@ import { TesseraError } from '@tessera/core';
 interface Setting {
   readonly flag: string;
   readonly key: keyof ServerOptions;
-  readonly kind: 'string' | 'int';
+  /** `bool` flags take no value (env: true/false/1/0); `list` flags repeat (env: comma-separated). */
+  readonly kind: 'string' | 'int' | 'bool' | 'list';
   readonly help: string;
 }
 
@@ -84,6 +85,26 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     kind: 'string',
     help: 'fatal|error|warn|info|debug|trace|silent (default info)',
   },
+  { flag: 'tls-cert', key: 'tlsCert', kind: 'string', help: 'serve HTTPS with this certificate chain (PEM file)' },
+  { flag: 'tls-key', key: 'tlsKey', kind: 'string', help: 'private key of --tls-cert (PEM file)' },
+  {
+    flag: 'tls-dev',
+    key: 'tlsDev',
+    kind: 'bool',
+    help: 'serve HTTPS with a development CA + localhost certificate made in <data-dir>/tls on first start',
+  },
+  {
+    flag: 'trusted-issuers',
+    key: 'trustedIssuers',
+    kind: 'string',
+    help: 'JSON file (or inline JSON) of trusted OpenID Connect issuers for bearer auth and the token exchange',
+  },
+  {
+    flag: 'trusted-issuer',
+    key: 'trustedIssuer',
+    kind: 'list',
+    help: 'a trusted OpenID Connect issuer URL (repeatable; discovery, default audiences)',
+  },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -100,13 +121,49 @@ export function parseServeArgs(
 ): ServerOptions {
   const { values } = parseArgs({
     args: [...argv],
-    options: Object.fromEntries(SERVE_SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
+    options: Object.fromEntries(
+      SERVE_SETTINGS.map((s) => [
+        s.flag,
+        s.kind === 'bool'
+          ? { type: 'boolean' as const }
+          : s.kind === 'list'
+            ? { type: 'string' as const, multiple: true }
+            : { type: 'string' as const },
+      ]),
+    ),
     strict: true,
     allowPositionals: false,
   });
-  const out: Record<string, string | number> = {};
+  const out: Record<string, string | number | boolean | string[]> = {};
+  const given = values as Record<string, string | boolean | string[] | undefined>;
   for (const s of SERVE_SETTINGS) {
-    const raw = (values as Record<string, string | undefined>)[s.flag] ?? env[envName(s.flag)];
+    if (s.kind === 'bool') {
+      const flag = given[s.flag];
+      const fromEnv = env[envName(s.flag)];
+      if (flag === true) out[s.key] = true;
+      else if (fromEnv !== undefined && fromEnv !== '') {
+        if (!/^(1|0|true|false|yes|no)$/i.test(fromEnv)) {
+          throw new TesseraError('ERR_CONFIG_INVALID', `Invalid ${envName(s.flag)}: must be true or false.`, {
+            target: s.flag,
+          });
+        }
+        out[s.key] = /^(1|true|yes)$/i.test(fromEnv);
+      }
+      continue;
+    }
+    if (s.kind === 'list') {
+      const flag = given[s.flag];
+      const list = Array.isArray(flag)
+        ? flag
+        : (env[envName(s.flag)] ?? '')
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v !== '');
+      if (list.length > 0) out[s.key] = list;
+      continue;
+    }
+    const value = given[s.flag];
+    const raw = typeof value === 'string' ? value : env[envName(s.flag)];
     if (raw === undefined) continue;
     if (s.kind === 'int') {
       if (!/^\d{1,9}$/.test(raw)) {
@@ -142,6 +199,13 @@ export async function serveCommand(
       `Connection string: ${server.connectionString}\n` +
       `Verifier (read-only) connection string: ${server.verifierConnectionString}\n`,
   );
+  if (server.devCaPath !== undefined) {
+    process.stdout.write(
+      `Development CA: ${server.devCaPath}\n` +
+        `  Trust it in Node.js clients: NODE_EXTRA_CA_CERTS=${server.devCaPath}\n` +
+        `  (curl --cacert ${server.devCaPath}; never trust it beyond this machine)\n`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -5,6 +5,7 @@ import {
   API_SUPPORTED_VERSIONS_HEADER,
   parseCustomId,
   parseExpiresInMinutes,
+  parseRawId,
   parseScopes,
   resolveApiVersion,
   TesseraError,
@@ -22,6 +23,7 @@ import type { IdentityService } from './service/identity-service.js';
 import { formatServiceDate, type ResourceContext } from './service/resource-context.js';
 import type { AccessKeyName, IdentityRecord, Store } from './store/store.js';
 import type { PublicJwk } from './crypto/signing-key.js';
+import { type AccessRouteDeps, registerAccessRoutes } from './routes/access-routes.js';
 
 /** Everything {@link buildApp} needs; built by `startServer`, or by tests. */
 export interface AppDeps {
@@ -41,6 +43,10 @@ export interface AppDeps {
   readonly endpoint: () => string;
   readonly regenerateKey: (name: 'primary' | 'secondary' | 'verifier') => Promise<void>;
   readonly rateLimiter: RateLimiter;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  readonly https?: { readonly cert: string; readonly key: string } | undefined;
+  /** Roles, audit log and token exchange (routes/access-routes.ts); without it those routes are absent. */
+  readonly access?: AccessRouteDeps | undefined;
 }
 
 declare module 'fastify' {
@@ -51,10 +57,15 @@ declare module 'fastify' {
     operation: string | undefined;
     identityId: string | undefined;
     principal: Principal | undefined;
+    /** Set by `acs()` on routes that write an audit entry. */
+    audited: boolean | undefined;
+    /** The Tessera error code answered, for the audit log. */
+    errorCode: string | undefined;
   }
 }
 
-interface AcsRouteOptions {
+/** Options of one ACS-style route (see `acs()` in {@link buildApp}). */
+export interface AcsRouteOptions {
   /** Operation name for logs and metrics. */
   readonly operation: string;
   /** The api-version must have this feature. */
@@ -65,13 +76,22 @@ interface AcsRouteOptions {
   readonly action: DataAction;
   /** The operation's rate limit bucket, if it has one. */
   readonly rateLimit?: RateLimitedOperation;
+  /** Whether each call is recorded in the audit log (default true; the verifiers' read paths opt out). */
+  readonly audit?: boolean;
 }
 
-interface AcsContext {
+/** What an ACS-style route handler receives after api-version, authentication and authorization. */
+export interface AcsContext {
   readonly version: ApiVersionFeatures;
   readonly principal: Principal;
   readonly body: Record<string, unknown>;
 }
+
+/** The `acs()` route wrapper of {@link buildApp}, handed to route modules such as routes/access-routes.ts. */
+export type AcsRoute = (
+  options: AcsRouteOptions,
+  handler: (request: FastifyRequest, reply: FastifyReply, ctx: AcsContext) => Promise<unknown>,
+) => (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -91,7 +111,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return503OnClosing: true,
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
-  });
+    ...(deps.https === undefined ? {} : { https: { cert: deps.https.cert, key: deps.https.key } }),
+  }) as unknown as FastifyInstance;
 
   // Keep the exact bytes: HMAC covers them, and JSON is parsed by the route, so errors stay ours.
   app.removeAllContentTypeParsers();
@@ -125,8 +146,29 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     );
   });
 
+  // Audit entries are recorded as the reply is sent (not on 'finish'), so once a caller has its answer the entry
+  // is buffered, and a shutdown right after still flushes it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.audited === true && deps.access !== undefined) {
+      request.audited = false;
+      deps.access.audit.record({
+        at: deps.clock(),
+        actor: request.principal === undefined ? 'unauthenticated' : principalLabel(request.principal),
+        operation: request.operation ?? 'unknown',
+        identityId: request.identityId,
+        outcome: reply.statusCode < 400 ? 'success' : 'failure',
+        status: reply.statusCode,
+        code: request.errorCode,
+        requestId: request.clientRequestId,
+        detail: request.auditDetail,
+      });
+    }
+    return payload;
+  });
+
   const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
     const { status, body } = toWireError(error);
+    reply.request.errorCode = body.error.innererror.code;
     const retryAfter = error instanceof TesseraError ? error.details?.retryAfterSeconds : undefined;
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     if (status >= 500)
@@ -172,6 +214,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   ) => {
     return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       request.operation = options.operation;
+      request.audited = options.audit !== false;
       const query = request.query as Record<string, unknown>;
       const given = typeof query['api-version'] === 'string' ? (query['api-version'] as string) : undefined;
       const version =
@@ -193,6 +236,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         localPort: request.socket.localPort,
       });
       request.principal = principal;
+      // Known before authorization, so a denied call is audited with the identity it aimed at (well-formed ids only).
+      if (typeof (request.params as Record<string, unknown> | undefined)?.id === 'string') idParam(request);
       authorize(principal, options.action);
       if (options.rateLimit !== undefined) await deps.rateLimiter.take(principalLabel(principal), options.rateLimit);
       return handler(request, reply, { version, principal, body: parseJsonObject(request.rawBody) });
@@ -201,7 +246,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   const idParam = (request: FastifyRequest): string => {
     const id = (request.params as { id: string }).id;
-    request.identityId = id;
+    // Only a well-formed id reaches logs and audit: a token pasted where the id belongs must never be written.
+    try {
+      request.identityId = parseRawId(id).rawId;
+    } catch {
+      request.identityId = undefined;
+    }
     return id;
   };
 
@@ -283,7 +333,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/tokens/::introspect',
     acs(
-      { operation: 'token.introspect', apiVersion: 'optional', action: 'tokens/introspect' },
+      { operation: 'token.introspect', apiVersion: 'optional', action: 'tokens/introspect', audit: false },
       async (_request, _reply, { body }) => {
         if (typeof body.token !== 'string') {
           throw new TesseraError('ERR_VALIDATION', 'Token: The Token field is required.', { target: 'token' });
@@ -296,10 +346,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.get(
     '/revocations',
     acs(
-      { operation: 'revocations.feed', apiVersion: 'optional', action: 'revocations/read' },
+      { operation: 'revocations.feed', apiVersion: 'optional', action: 'revocations/read', audit: false },
       async (request, reply) => {
         const last = request.headers['last-event-id'];
         const parsed = typeof last === 'string' && /^\d{1,15}$/.test(last) ? Number(last) : undefined;
+        // Hijacked: carry the headers every response has (api-supported-versions, request id) onto the raw stream.
+        for (const [name, value] of Object.entries(reply.getHeaders())) {
+          if (value !== undefined) reply.raw.setHeader(name, value);
+        }
         reply.hijack();
         await deps.feed.subscribe(reply.raw, parsed);
         return undefined;
@@ -309,8 +363,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get(
     '/revocations/snapshot',
-    acs({ operation: 'revocations.snapshot', apiVersion: 'optional', action: 'revocations/read' }, async () =>
-      deps.store.revocationSnapshot(),
+    acs(
+      { operation: 'revocations.snapshot', apiVersion: 'optional', action: 'revocations/read', audit: false },
+      async () => deps.store.revocationSnapshot(),
     ),
   );
 
@@ -337,13 +392,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     '/admin/keys/::regenerate',
     acs(
       { operation: 'admin.keys.regenerate', apiVersion: 'optional', action: 'keys/write' },
-      async (_request, _reply, { body }) => {
+      async (request, _reply, { body }) => {
         const key = body.key;
         if (key !== 'primary' && key !== 'secondary' && key !== 'verifier') {
           throw new TesseraError('ERR_VALIDATION', "Key: must be 'primary', 'secondary' or 'verifier'.", {
             target: 'key',
           });
         }
+        request.auditDetail = `key=${key}`;
         await deps.regenerateKey(key);
         return keysBody();
       },
@@ -368,6 +424,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       token_contract_version: 1,
     };
   });
+
+  if (deps.access !== undefined) registerAccessRoutes(app, acs, deps.access);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

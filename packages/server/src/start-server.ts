@@ -5,7 +5,14 @@ import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
 import { buildApp } from './app.js';
+import { createAuditLog } from './audit/audit-log.js';
 import { createAuthenticator } from './auth/authenticate.js';
+import { createBearerAuthenticator } from './auth/bearer-authenticator.js';
+import { createExternalTokenVerifier } from './auth/oidc-token-verifier.js';
+import { createRolesAdmin } from './auth/roles-admin.js';
+import { createRolesRegistry } from './auth/roles-registry.js';
+import { createTokenExchange } from './auth/token-exchange.js';
+import { ensureDevCertificates } from './crypto/dev-ca.js';
 import { createKeyRing, type LiveAccessKey } from './auth/key-ring.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './config/server-options.js';
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
@@ -38,6 +45,8 @@ export interface RunningServer {
   readonly resourceId: string;
   /** True when this start created the resource (first start on this store). */
   readonly createdResource: boolean;
+  /** With `tlsDev`: the development CA certificate clients must trust (`NODE_EXTRA_CA_CERTS=<path>`). */
+  readonly devCaPath: string | undefined;
   /** Stops accepting requests, drains in-flight ones, flushes buffered writes and closes the store. */
   close(): Promise<void>;
 }
@@ -85,7 +94,16 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     { level: input.logLevel ?? 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime },
     input.logDestination ?? process.stdout,
   );
-  mkdirSync(options.dataDir, { recursive: true });
+  try {
+    mkdirSync(options.dataDir, { recursive: true });
+  } catch (cause) {
+    throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --data-dir: cannot create the folder ${options.dataDir}.`, {
+      target: 'data-dir',
+      cause,
+    });
+  }
+  const devTls = options.tls?.kind === 'dev' ? ensureDevCertificates(options.dataDir) : undefined;
+  const https = options.tls?.kind === 'files' ? { cert: options.tls.cert, key: options.tls.key } : devTls;
   const box = createSecretBox(loadMasterKey(options));
   const store = await openStore(options);
   try {
@@ -183,6 +201,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       };
     }
 
+    // Entra ID / OIDC: bearer authentication by role assignment, the token exchange and the audit log.
+    const roles = await createRolesRegistry(store);
+    const verifier = createExternalTokenVerifier({
+      issuers: options.trustedIssuers,
+      clock,
+      onError: (error) =>
+        logger.warn({ err: error instanceof Error ? error.message : 'unknown' }, 'trusted issuer keys unavailable'),
+    });
+    const audit = createAuditLog({ store, onError });
+    const refreshRoles = () => void roles.refreshIfChanged().catch(onError);
+    const bearer = options.trustedIssuers.length === 0 ? undefined : createBearerAuthenticator({ verifier, roles });
+
     let endpoint = options.publicUrl ?? '';
     const app = buildApp({
       service,
@@ -197,7 +227,30 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         clock,
         maxSkewMs: options.maxClockSkewMs,
         publicHost: options.publicUrl === undefined ? undefined : new URL(options.publicUrl).host,
+        bearer,
       }),
+      https,
+      access: {
+        roles: createRolesAdmin({
+          store,
+          registry: roles,
+          trustedIssuers: () => options.trustedIssuers.map((i) => i.issuer),
+          clock,
+        }),
+        audit,
+        exchange: createTokenExchange({
+          verifier,
+          store,
+          resource: context,
+          signer: () => {
+            if (signer === undefined) throw new TesseraError('ERR_INTERNAL', 'No signing key loaded.');
+            return signer;
+          },
+          touches,
+          cache,
+          clock,
+        }),
+      },
       bodyLimit: options.bodyLimit,
       jwks: () => jwks,
       endpoint: () => endpoint,
@@ -214,11 +267,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         ? (await import('./store/postgres-watch.js')).watchPostgresEvents({
             connectionString: options.store.url,
             schema: options.store.schema,
-            onNotify: () => feed.notify(),
+            onNotify: () => {
+              feed.notify();
+              if (bearer !== undefined) refreshRoles();
+            },
             onError,
           })
         : undefined;
-    const poll = setInterval(() => feed.notify(), options.pollMs);
+    const poll = setInterval(() => {
+      feed.notify();
+      // Role changes made by other processes: one cheap version read per poll, only where bearer auth is on.
+      if (bearer !== undefined) refreshRoles();
+    }, options.pollMs);
     poll.unref();
     app.addHook('preClose', async () => {
       clearInterval(poll);
@@ -227,11 +287,23 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       feed.close();
     });
 
-    await app.listen({ host: options.host, port: options.port });
+    try {
+      await app.listen({ host: options.host, port: options.port });
+    } catch (cause) {
+      const code = (cause as { code?: string }).code;
+      throw new TesseraError(
+        'ERR_CONFIG_INVALID',
+        code === 'EADDRINUSE'
+          ? `Invalid --port: ${options.host}:${options.port} is already in use.`
+          : `Invalid --host/--port: cannot listen on ${options.host}:${options.port} (${code ?? 'error'}).`,
+        { target: code === 'EADDRINUSE' ? 'port' : 'host', cause },
+      );
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : options.port;
     const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-    if (endpoint === '') endpoint = `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}/`;
+    const scheme = https === undefined ? 'http' : 'https';
+    if (endpoint === '') endpoint = `${scheme}://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}/`;
 
     let closing: Promise<void> | undefined;
     return {
@@ -240,9 +312,11 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       verifierConnectionString: formatConnectionString(endpoint, keys.get('verifier')?.base64 ?? ''),
       resourceId: resource.resourceId,
       createdResource: created,
+      devCaPath: devTls?.caPath,
       close() {
         closing ??= (async () => {
           await app.close();
+          await audit.close();
           await touches.close();
           await store.close();
         })();

@@ -2,9 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type {
   AccessKeyName,
   AccessKeyRecord,
+  AuditEntry,
+  AuditRecord,
   IdentityRecord,
   ResourceRecord,
   RevocationEvent,
+  RoleAssignmentRecord,
   SigningKeyRecord,
   Store,
 } from '../src/store/store.js';
@@ -651,6 +654,173 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           const later = await store.listEvents(snapshot.seq, 100);
           expect(later).toHaveLength(1);
           expect(later[0]).toMatchObject({ type: 'identity.revoked', identityId: idOf(1), epoch: 2 });
+        });
+      });
+
+      describe('role assignments and custom roles', () => {
+        function assignmentOf(n: number, overrides: Partial<RoleAssignmentRecord> = {}): RoleAssignmentRecord {
+          return {
+            id: `a0000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`,
+            role: 'reader',
+            issuer: 'https://issuer.example',
+            principalType: 'subject',
+            principalId: `principal-${n}`,
+            description: undefined,
+            createdAt: T0 + n,
+            createdBy: 'key:primary',
+            ...overrides,
+          };
+        }
+
+        it('starts empty at roles version 0', async () => {
+          expect(await store.listRoleAssignments()).toStrictEqual([]);
+          expect(await store.listRoleDefinitions()).toStrictEqual([]);
+          expect(await store.rolesVersion()).toBe(0);
+        });
+
+        it('adds, lists (oldest first) and removes assignments, bumping the version on each change only', async () => {
+          const first = assignmentOf(1, { description: 'the first' });
+          const second = assignmentOf(2, { principalType: 'group', principalId: 'g-1', role: 'custom-role' });
+          expect(await store.addRoleAssignment(first)).toStrictEqual({ assignment: first, created: true });
+          expect(await store.addRoleAssignment(second)).toStrictEqual({ assignment: second, created: true });
+          expect(await store.listRoleAssignments()).toStrictEqual([first, second]);
+          expect(await store.rolesVersion()).toBe(2);
+          expect(await store.removeRoleAssignment(first.id)).toBe(true);
+          expect(await store.removeRoleAssignment(first.id)).toBe(false);
+          expect(await store.listRoleAssignments()).toStrictEqual([second]);
+          expect(await store.rolesVersion()).toBe(3);
+          // Role changes are not revocation events.
+          expect(await allEvents()).toStrictEqual([]);
+        });
+
+        it('the same role for the same principal of the same issuer is stored once (created: false, no bump)', async () => {
+          const first = assignmentOf(1);
+          await store.addRoleAssignment(first);
+          const again = await store.addRoleAssignment(assignmentOf(9, { principalId: first.principalId }));
+          expect(again).toStrictEqual({ assignment: first, created: false });
+          expect(await store.rolesVersion()).toBe(1);
+          // Another role, issuer or principal type is another assignment.
+          for (const other of [
+            assignmentOf(10, { principalId: first.principalId, role: 'auditor' }),
+            assignmentOf(11, { principalId: first.principalId, issuer: 'https://other.example' }),
+            assignmentOf(12, { principalId: first.principalId, principalType: 'objectId' }),
+          ]) {
+            expect((await store.addRoleAssignment(other)).created).toBe(true);
+          }
+          expect(await store.listRoleAssignments()).toHaveLength(4);
+        });
+
+        it('concurrent identical assignments through several instances store one', async () => {
+          const instances = [store, ...(await Promise.all([another(), another()]))];
+          await Promise.all(instances.map((instance) => instance.migrate()));
+          const results = await Promise.all(
+            Array.from({ length: 9 }, (_, i) =>
+              (instances[i % instances.length] ?? store).addRoleAssignment(
+                assignmentOf(100 + i, { principalId: 'same' }),
+              ),
+            ),
+          );
+          expect(results.filter((r) => r.created)).toHaveLength(1);
+          expect(new Set(results.map((r) => r.assignment.id)).size).toBe(1);
+          expect(await store.rolesVersion()).toBe(1);
+        });
+
+        it('puts, replaces and removes custom roles; a role still assigned cannot be removed', async () => {
+          const role = { name: 'custom-role', description: 'd', actions: ['identities/read'], updatedAt: T0 };
+          await store.putRoleDefinition(role);
+          expect(await store.listRoleDefinitions()).toStrictEqual([role]);
+          const replaced = {
+            name: 'custom-role',
+            description: undefined,
+            actions: ['tokens/issue', 'identities/read'],
+            updatedAt: T0 + 1,
+          };
+          await store.putRoleDefinition(replaced);
+          expect(await store.listRoleDefinitions()).toStrictEqual([replaced]);
+          expect(await store.rolesVersion()).toBe(2);
+          const assignment = assignmentOf(1, { role: 'custom-role' });
+          await store.addRoleAssignment(assignment);
+          expect(await store.removeRoleDefinition('custom-role')).toBe('assigned');
+          expect(await store.listRoleDefinitions()).toStrictEqual([replaced]);
+          expect(await store.rolesVersion()).toBe(3);
+          await store.removeRoleAssignment(assignment.id);
+          expect(await store.removeRoleDefinition('custom-role')).toBe('removed');
+          expect(await store.removeRoleDefinition('custom-role')).toBe('unknown');
+          expect(await store.listRoleDefinitions()).toStrictEqual([]);
+          expect(await store.rolesVersion()).toBe(5);
+        });
+
+        it('a change through one instance moves the version every instance reads', async () => {
+          const other = await another();
+          await other.migrate();
+          await other.addRoleAssignment(assignmentOf(1));
+          expect(await store.rolesVersion()).toBe(1);
+          expect(await store.listRoleAssignments()).toStrictEqual([assignmentOf(1)]);
+        });
+      });
+
+      describe('audit', () => {
+        function entryOf(n: number, overrides: Partial<AuditEntry> = {}): AuditEntry {
+          return {
+            at: T0 + n * 1000,
+            actor: 'key:primary',
+            operation: 'identity.create',
+            identityId: idOf(n),
+            outcome: 'success',
+            status: 201,
+            code: undefined,
+            requestId: `req-${n}`,
+            detail: undefined,
+            ...overrides,
+          };
+        }
+        const strip = (records: readonly AuditRecord[]) => records.map(({ seq: _seq, ...entry }) => entry);
+
+        it('appends batches in order and lists newest first with increasing seq', async () => {
+          await store.appendAudit([entryOf(1), entryOf(2, { outcome: 'failure', status: 403, code: 'ERR_FORBIDDEN' })]);
+          await store.appendAudit([]);
+          await store.appendAudit([
+            entryOf(3, { identityId: undefined, detail: 'key=secondary', operation: 'admin.keys.regenerate' }),
+          ]);
+          const all = await store.listAudit({ limit: 100 });
+          expect(strip(all)).toStrictEqual([
+            entryOf(3, { identityId: undefined, detail: 'key=secondary', operation: 'admin.keys.regenerate' }),
+            entryOf(2, { outcome: 'failure', status: 403, code: 'ERR_FORBIDDEN' }),
+            entryOf(1),
+          ]);
+          expect(all[0]?.seq).toBeGreaterThan(all[1]?.seq ?? Number.POSITIVE_INFINITY);
+          expect(all[1]?.seq).toBeGreaterThan(all[2]?.seq ?? Number.POSITIVE_INFINITY);
+          expect(await allEvents()).toStrictEqual([]);
+        });
+
+        it('filters by identity, since and beforeSeq, and honours the limit', async () => {
+          await store.appendAudit([entryOf(1), entryOf(2), entryOf(3, { identityId: idOf(1) }), entryOf(4)]);
+          expect(strip(await store.listAudit({ identityId: idOf(1), limit: 10 }))).toStrictEqual([
+            entryOf(3, { identityId: idOf(1) }),
+            entryOf(1),
+          ]);
+          expect(strip(await store.listAudit({ since: T0 + 3000, limit: 10 }))).toStrictEqual([
+            entryOf(4),
+            entryOf(3, { identityId: idOf(1) }),
+          ]);
+          const page = await store.listAudit({ limit: 2 });
+          expect(strip(page)).toStrictEqual([entryOf(4), entryOf(3, { identityId: idOf(1) })]);
+          const next = await store.listAudit({ limit: 2, beforeSeq: page[1]?.seq });
+          expect(strip(next)).toStrictEqual([entryOf(2), entryOf(1)]);
+          expect(await store.listAudit({ identityId: idOf(404), limit: 10 })).toStrictEqual([]);
+        });
+
+        it('concurrent appends from several instances all land', async () => {
+          const instances = [store, ...(await Promise.all([another(), another()]))];
+          await Promise.all(instances.map((instance) => instance.migrate()));
+          await Promise.all(
+            Array.from({ length: 12 }, (_, i) =>
+              (instances[i % instances.length] ?? store).appendAudit([entryOf(i * 2), entryOf(i * 2 + 1)]),
+            ),
+          );
+          const all = await store.listAudit({ limit: 1000 });
+          expect(all).toHaveLength(24);
+          expect(new Set(all.map((r) => r.seq)).size).toBe(24);
         });
       });
 

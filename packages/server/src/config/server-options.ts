@@ -1,4 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { base64ToBytes, isUuid, parseRateLimitPolicy, TesseraError, type RateLimitPolicy } from '@tessera/core';
+import {
+  loadTrustedIssuersFile,
+  parseTrustedIssuers,
+  type TrustedIssuer,
+  type TrustedIssuerConfig,
+} from '../auth/oidc-trusted-issuers.js';
 
 /** Options of `startServer` — the same settings as `tessera serve` flags and `TESSERA_*` env vars. */
 export interface ServerOptions {
@@ -42,6 +49,19 @@ export interface ServerOptions {
   rateLimit?: string;
   /** Clock, for tests (default Date.now). */
   clock?: () => number;
+  /** TLS certificate chain (PEM file); serves HTTPS with `tlsKey`. */
+  tlsCert?: string;
+  /** TLS private key (PEM file). */
+  tlsKey?: string;
+  /** Serve HTTPS with a development CA and localhost certificate created under `<dataDir>/tls/` on first start. */
+  tlsDev?: boolean;
+  /**
+   * Trusted OpenID Connect issuers for bearer authentication and the token exchange: a JSON file path, inline
+   * JSON (text starting with `[` or `{`), or the parsed list.
+   */
+  trustedIssuers?: string | readonly (string | TrustedIssuerConfig)[];
+  /** More trusted issuers by URL alone (discovery at `<issuer>/.well-known/openid-configuration`, default audiences). */
+  trustedIssuer?: readonly string[];
 }
 
 /** Options after validation and defaults. */
@@ -65,6 +85,63 @@ export interface ResolvedServerOptions {
   readonly heartbeatMs: number;
   readonly rateLimits: RateLimitPolicy;
   readonly pollMs: number;
+  /** How to serve TLS; undefined → plain HTTP. */
+  readonly tls:
+    | { readonly kind: 'files'; readonly cert: string; readonly key: string }
+    | { readonly kind: 'dev' }
+    | undefined;
+  /** Issuers whose tokens authenticate callers (bearer) and can be exchanged. */
+  readonly trustedIssuers: readonly TrustedIssuer[];
+}
+
+function readPem(setting: string, path: string): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    if (!text.includes('-----BEGIN ')) throw new Error('not PEM');
+    return text;
+  } catch {
+    throw invalid(setting, `cannot read a PEM file at '${path}'.`);
+  }
+}
+
+function resolveTls(options: ServerOptions): ResolvedServerOptions['tls'] {
+  if (options.tlsDev === true) {
+    if (options.tlsCert !== undefined || options.tlsKey !== undefined) {
+      throw invalid('tls-dev', 'cannot be combined with --tls-cert / --tls-key.');
+    }
+    return { kind: 'dev' };
+  }
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined) throw invalid('tls-cert', 'is required with --tls-key.');
+  if (options.tlsKey === undefined) throw invalid('tls-key', 'is required with --tls-cert.');
+  return { kind: 'files', cert: readPem('tls-cert', options.tlsCert), key: readPem('tls-key', options.tlsKey) };
+}
+
+function resolveTrustedIssuers(options: ServerOptions): TrustedIssuer[] {
+  const given = options.trustedIssuers;
+  let issuers: TrustedIssuer[] = [];
+  if (typeof given === 'string') {
+    const trimmed = given.trim();
+    if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+      let json: unknown;
+      try {
+        json = JSON.parse(trimmed);
+      } catch {
+        throw invalid('trusted-issuers', 'inline JSON does not parse.');
+      }
+      issuers = parseTrustedIssuers(json, 'trusted-issuers');
+    } else if (trimmed !== '') {
+      issuers = loadTrustedIssuersFile(trimmed, 'trusted-issuers');
+    }
+  } else if (given !== undefined) {
+    issuers = parseTrustedIssuers(given, 'trusted-issuers');
+  }
+  const more = parseTrustedIssuers(options.trustedIssuer ?? [], 'trusted-issuer');
+  const known = new Set(issuers.map((i) => i.issuer));
+  for (const issuer of more) {
+    if (known.has(issuer.issuer)) throw invalid('trusted-issuer', `'${issuer.issuer}' is also in --trusted-issuers.`);
+  }
+  return [...issuers, ...more];
 }
 
 function invalid(setting: string, message: string): TesseraError {
@@ -147,5 +224,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, 5000, 10, 600_000),
     rateLimits: parseRateLimitPolicy(options.rateLimit ?? 'acs'),
     pollMs: intIn('poll-ms', options.pollMs, 1000, 50, 600_000),
+    tls: resolveTls(options),
+    trustedIssuers: resolveTrustedIssuers(options),
   };
 }

@@ -3,12 +3,16 @@ import pg from 'pg';
 import type {
   AccessKeyName,
   AccessKeyRecord,
+  AuditRecord,
   CreateIdentityInput,
   CreateIdentityResult,
   IdentityRecord,
   ResourceRecord,
   RevocationEvent,
   RevocationSnapshot,
+  RoleAssignmentRecord,
+  RoleDefinitionRecord,
+  RolePrincipalType,
   SigningKeyRecord,
   Store,
 } from './store.js';
@@ -98,6 +102,47 @@ CREATE TABLE {s}.events (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE {s}.role_assignments (
+  id text PRIMARY KEY,
+  role text NOT NULL,
+  issuer text NOT NULL,
+  principal_type text NOT NULL CHECK (principal_type IN ('subject', 'objectId', 'appId', 'group', 'appRole')),
+  principal_id text NOT NULL,
+  description text,
+  created_at bigint NOT NULL,
+  created_by text NOT NULL,
+  UNIQUE (role, issuer, principal_type, principal_id)
+);
+CREATE TABLE {s}.role_definitions (
+  name text PRIMARY KEY,
+  description text,
+  actions jsonb NOT NULL,
+  updated_at bigint NOT NULL
+);
+CREATE TABLE {s}.roles_state (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  version bigint NOT NULL
+);
+INSERT INTO {s}.roles_state (singleton, version) VALUES (true, 0);
+CREATE TABLE {s}.audit (
+  seq bigserial PRIMARY KEY,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  operation text NOT NULL,
+  identity_id text,
+  outcome text NOT NULL CHECK (outcome IN ('success', 'failure')),
+  status integer NOT NULL,
+  code text,
+  request_id text NOT NULL,
+  detail text
+);
+CREATE INDEX audit_at ON {s}.audit (at);
+CREATE INDEX audit_identity ON {s}.audit (identity_id, seq) WHERE identity_id IS NOT NULL;
+`,
+  },
 ];
 
 interface IdentityRow {
@@ -140,6 +185,39 @@ interface ResourceRow {
   location: string;
   created_at: string;
 }
+
+interface RoleAssignmentRow {
+  id: string;
+  role: string;
+  issuer: string;
+  principal_type: string;
+  principal_id: string;
+  description: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+interface RoleDefinitionRow {
+  name: string;
+  description: string | null;
+  actions: unknown;
+  updated_at: string;
+}
+
+interface AuditRow {
+  seq: string;
+  at: string;
+  actor: string;
+  operation: string;
+  identity_id: string | null;
+  outcome: string;
+  status: number;
+  code: string | null;
+  request_id: string;
+  detail: string | null;
+}
+
+const ASSIGNMENT_COLUMNS = 'id, role, issuer, principal_type, principal_id, description, created_at, created_by';
 
 const IDENTITY_COLUMNS = 'id, custom_id, created_at, deleted_at, epoch, last_token_issued_at';
 
@@ -258,6 +336,50 @@ function toResource(row: ResourceRow): ResourceRecord {
   return { resourceId: row.resource_id, location: row.location, createdAt: Number(row.created_at) };
 }
 
+function toPrincipalType(type: string): RolePrincipalType {
+  if (type === 'subject' || type === 'objectId' || type === 'appId' || type === 'group' || type === 'appRole') {
+    return type;
+  }
+  throw new TesseraError('ERR_INTERNAL', 'The store holds a role assignment with an unknown principal type.');
+}
+
+function toAssignment(row: RoleAssignmentRow): RoleAssignmentRecord {
+  return {
+    id: row.id,
+    role: row.role,
+    issuer: row.issuer,
+    principalType: toPrincipalType(row.principal_type),
+    principalId: row.principal_id,
+    description: row.description ?? undefined,
+    createdAt: Number(row.created_at),
+    createdBy: row.created_by,
+  };
+}
+
+function toRoleDefinition(row: RoleDefinitionRow): RoleDefinitionRecord {
+  return {
+    name: row.name,
+    description: row.description ?? undefined,
+    actions: Array.isArray(row.actions) ? row.actions.filter((a): a is string => typeof a === 'string') : [],
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toAudit(row: AuditRow): AuditRecord {
+  return {
+    seq: Number(row.seq),
+    at: Number(row.at),
+    actor: row.actor,
+    operation: row.operation,
+    identityId: row.identity_id ?? undefined,
+    outcome: row.outcome === 'success' ? 'success' : 'failure',
+    status: row.status,
+    code: row.code ?? undefined,
+    requestId: row.request_id,
+    detail: row.detail ?? undefined,
+  };
+}
+
 function toEvent(row: EventRow): RevocationEvent {
   const seq = Number(row.seq);
   const at = Number(row.at);
@@ -369,6 +491,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     }
     await client.query('SELECT pg_notify($1, $2)', [channel, seq]);
     return Number(seq);
+  }
+
+  /**
+   * Bumps the roles version inside the caller's transaction and NOTIFYs at commit, so every process's watcher
+   * reloads role assignments at once (the poll catches up if a notification is missed).
+   */
+  async function bumpRolesVersion(client: pg.PoolClient): Promise<void> {
+    await client.query(`UPDATE ${s}.roles_state SET version = version + 1 WHERE singleton`);
+    await client.query('SELECT pg_notify($1, $2)', [channel, 'roles']);
   }
 
   async function findIdentity(where: string, value: string): Promise<IdentityRecord | undefined> {
@@ -607,6 +738,131 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           keys: versions,
         };
       }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    },
+
+    async listRoleAssignments() {
+      const result = await query<RoleAssignmentRow>(
+        `SELECT ${ASSIGNMENT_COLUMNS} FROM ${s}.role_assignments ORDER BY created_at, id`,
+      );
+      return result.rows.map(toAssignment);
+    },
+
+    async addRoleAssignment(a) {
+      return transaction(async (client) => {
+        const inserted = await client.query<RoleAssignmentRow>(
+          `INSERT INTO ${s}.role_assignments (${ASSIGNMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (role, issuer, principal_type, principal_id) DO NOTHING RETURNING ${ASSIGNMENT_COLUMNS}`,
+          [a.id, a.role, a.issuer, a.principalType, a.principalId, a.description ?? null, a.createdAt, a.createdBy],
+        );
+        const row = inserted.rows[0];
+        if (row !== undefined) {
+          await bumpRolesVersion(client);
+          return { assignment: toAssignment(row), created: true };
+        }
+        // The conflicting row is committed (ON CONFLICT waited for it), so READ COMMITTED sees it now.
+        const existing = await client.query<RoleAssignmentRow>(
+          `SELECT ${ASSIGNMENT_COLUMNS} FROM ${s}.role_assignments
+           WHERE role = $1 AND issuer = $2 AND principal_type = $3 AND principal_id = $4`,
+          [a.role, a.issuer, a.principalType, a.principalId],
+        );
+        const found = existing.rows[0];
+        if (found === undefined) throw new TesseraError('ERR_INTERNAL', 'A conflicting role assignment vanished.');
+        return { assignment: toAssignment(found), created: false };
+      });
+    },
+
+    async removeRoleAssignment(id) {
+      return transaction(async (client) => {
+        const result = await client.query(`DELETE FROM ${s}.role_assignments WHERE id = $1`, [id]);
+        if ((result.rowCount ?? 0) === 0) return false;
+        await bumpRolesVersion(client);
+        return true;
+      });
+    },
+
+    async listRoleDefinitions() {
+      const result = await query<RoleDefinitionRow>(
+        `SELECT name, description, actions, updated_at FROM ${s}.role_definitions ORDER BY name`,
+      );
+      return result.rows.map(toRoleDefinition);
+    },
+
+    async putRoleDefinition(role) {
+      await transaction(async (client) => {
+        await client.query(
+          `INSERT INTO ${s}.role_definitions (name, description, actions, updated_at) VALUES ($1, $2, $3::jsonb, $4)
+           ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, actions = EXCLUDED.actions,
+           updated_at = EXCLUDED.updated_at`,
+          [role.name, role.description ?? null, JSON.stringify(role.actions), role.updatedAt],
+        );
+        await bumpRolesVersion(client);
+      });
+    },
+
+    async removeRoleDefinition(name) {
+      return transaction(async (client) => {
+        // Lock the definition first so the "still assigned?" answer holds until commit.
+        const locked = await client.query(`SELECT name FROM ${s}.role_definitions WHERE name = $1 FOR UPDATE`, [name]);
+        if ((locked.rowCount ?? 0) === 0) return 'unknown' as const;
+        const used = await client.query(`SELECT 1 FROM ${s}.role_assignments WHERE role = $1 LIMIT 1`, [name]);
+        if ((used.rowCount ?? 0) > 0) return 'assigned' as const;
+        await client.query(`DELETE FROM ${s}.role_definitions WHERE name = $1`, [name]);
+        await bumpRolesVersion(client);
+        return 'removed' as const;
+      });
+    },
+
+    async rolesVersion() {
+      const result = await query<{ version: string }>(`SELECT version FROM ${s}.roles_state WHERE singleton`);
+      return Number(result.rows[0]?.version ?? 0);
+    },
+
+    async appendAudit(entries) {
+      if (entries.length === 0) return;
+      // One statement for the whole batch; WITH ORDINALITY keeps the given order in the seq.
+      await query(
+        `INSERT INTO ${s}.audit (at, actor, operation, identity_id, outcome, status, code, request_id, detail)
+         SELECT at, actor, operation, identity_id, outcome, status, code, request_id, detail
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[],
+                     $9::text[]) WITH ORDINALITY
+           AS t(at, actor, operation, identity_id, outcome, status, code, request_id, detail, n)
+         ORDER BY n`,
+        [
+          entries.map((e) => e.at),
+          entries.map((e) => e.actor),
+          entries.map((e) => e.operation),
+          entries.map((e) => e.identityId ?? null),
+          entries.map((e) => e.outcome),
+          entries.map((e) => e.status),
+          entries.map((e) => e.code ?? null),
+          entries.map((e) => e.requestId),
+          entries.map((e) => e.detail ?? null),
+        ],
+      );
+    },
+
+    async listAudit(filter) {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (filter.identityId !== undefined) {
+        values.push(filter.identityId);
+        where.push(`identity_id = $${values.length}`);
+      }
+      if (filter.since !== undefined) {
+        values.push(filter.since);
+        where.push(`at >= $${values.length}`);
+      }
+      if (filter.beforeSeq !== undefined) {
+        values.push(filter.beforeSeq);
+        where.push(`seq < $${values.length}`);
+      }
+      values.push(filter.limit);
+      const result = await query<AuditRow>(
+        `SELECT seq, at, actor, operation, identity_id, outcome, status, code, request_id, detail FROM ${s}.audit
+         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY seq DESC LIMIT $${values.length}`,
+        values,
+      );
+      return result.rows.map(toAudit);
     },
   };
 }

@@ -5,12 +5,18 @@ import { TesseraError } from '@tessera/core';
 import type {
   AccessKeyName,
   AccessKeyRecord,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
   CreateIdentityInput,
   CreateIdentityResult,
   IdentityRecord,
   ResourceRecord,
   RevocationEvent,
   RevocationSnapshot,
+  RoleAssignmentRecord,
+  RoleDefinitionRecord,
+  RolePrincipalType,
   SigningKeyRecord,
   Store,
 } from './store.js';
@@ -44,6 +50,20 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE events (
      seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL,
      identity_id TEXT, epoch INTEGER, key_name TEXT, version INTEGER);`,
+  `CREATE TABLE role_assignments (
+     id TEXT PRIMARY KEY, role TEXT NOT NULL, issuer TEXT NOT NULL, principal_type TEXT NOT NULL,
+     principal_id TEXT NOT NULL, description TEXT, created_at INTEGER NOT NULL, created_by TEXT NOT NULL);
+   CREATE UNIQUE INDEX role_assignments_principal ON role_assignments (role, issuer, principal_type, principal_id);
+   CREATE TABLE role_definitions (
+     name TEXT PRIMARY KEY, description TEXT, actions TEXT NOT NULL, updated_at INTEGER NOT NULL);
+   CREATE TABLE roles_state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL);
+   INSERT INTO roles_state (singleton, version) VALUES (1, 0);
+   CREATE TABLE audit (
+     seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, operation TEXT NOT NULL,
+     identity_id TEXT, outcome TEXT NOT NULL, status INTEGER NOT NULL, code TEXT, request_id TEXT NOT NULL,
+     detail TEXT);
+   CREATE INDEX audit_at ON audit (at);
+   CREATE INDEX audit_identity ON audit (identity_id, seq) WHERE identity_id IS NOT NULL;`,
 ];
 
 interface IdentityRow {
@@ -65,6 +85,37 @@ interface EventRow {
   version: number | null;
 }
 
+interface RoleAssignmentRow {
+  id: string;
+  role: string;
+  issuer: string;
+  principal_type: string;
+  principal_id: string;
+  description: string | null;
+  created_at: number;
+  created_by: string;
+}
+
+interface RoleDefinitionRow {
+  name: string;
+  description: string | null;
+  actions: string;
+  updated_at: number;
+}
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string;
+  operation: string;
+  identity_id: string | null;
+  outcome: string;
+  status: number;
+  code: string | null;
+  request_id: string;
+  detail: string | null;
+}
+
 interface KeyRow {
   name: string;
   version: number;
@@ -80,6 +131,51 @@ function toIdentity(row: IdentityRow): IdentityRecord {
     deletedAt: row.deleted_at ?? undefined,
     epoch: row.epoch,
     lastTokenIssuedAt: row.last_token_issued_at ?? undefined,
+  };
+}
+
+function toPrincipalType(type: string): RolePrincipalType {
+  if (type === 'subject' || type === 'objectId' || type === 'appId' || type === 'group' || type === 'appRole') {
+    return type;
+  }
+  throw new TesseraError('ERR_INTERNAL', 'Stored role assignment has an unknown principal type.');
+}
+
+function toAssignment(row: RoleAssignmentRow): RoleAssignmentRecord {
+  return {
+    id: row.id,
+    role: row.role,
+    issuer: row.issuer,
+    principalType: toPrincipalType(row.principal_type),
+    principalId: row.principal_id,
+    description: row.description ?? undefined,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
+}
+
+function toRoleDefinition(row: RoleDefinitionRow): RoleDefinitionRecord {
+  const actions: unknown = JSON.parse(row.actions);
+  return {
+    name: row.name,
+    description: row.description ?? undefined,
+    actions: Array.isArray(actions) ? actions.filter((a): a is string => typeof a === 'string') : [],
+    updatedAt: row.updated_at,
+  };
+}
+
+function toAudit(row: AuditRow): AuditRecord {
+  return {
+    seq: row.seq,
+    at: row.at,
+    actor: row.actor,
+    operation: row.operation,
+    identityId: row.identity_id ?? undefined,
+    outcome: row.outcome === 'success' ? 'success' : 'failure',
+    status: row.status,
+    code: row.code ?? undefined,
+    requestId: row.request_id,
+    detail: row.detail ?? undefined,
   };
 }
 
@@ -111,12 +207,22 @@ function toEvent(row: EventRow): RevocationEvent {
  * promises, so each method is one atomic transaction and a resolved write is on disk.
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
-  mkdirSync(dirname(options.path), { recursive: true });
+  try {
+    mkdirSync(dirname(options.path), { recursive: true });
+  } catch (cause) {
+    throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --store: cannot create the folder of ${options.path}.`, {
+      target: 'store',
+      cause,
+    });
+  }
   let db: Database.Database;
   try {
     db = new Database(options.path, { timeout: 5000 });
   } catch (cause) {
-    throw new TesseraError('ERR_STORE_UNAVAILABLE', 'Cannot open the SQLite database.', { cause, target: 'store' });
+    throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --store: cannot open the SQLite database ${options.path}.`, {
+      cause,
+      target: 'store',
+    });
   }
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
@@ -172,6 +278,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     retireSigningKeys: db.prepare("UPDATE signing_keys SET status = 'retired' WHERE status = 'active'"),
     insertSigningKey: db.prepare(
       'INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, status) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    assignments: db.prepare<[], RoleAssignmentRow>('SELECT * FROM role_assignments ORDER BY created_at, id'),
+    assignmentByPrincipal: db.prepare<[string, string, string, string], RoleAssignmentRow>(
+      'SELECT * FROM role_assignments WHERE role = ? AND issuer = ? AND principal_type = ? AND principal_id = ?',
+    ),
+    insertAssignment: db.prepare(
+      `INSERT INTO role_assignments (id, role, issuer, principal_type, principal_id, description, created_at, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    deleteAssignment: db.prepare('DELETE FROM role_assignments WHERE id = ?'),
+    assignmentsOfRole: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM role_assignments WHERE role = ?'),
+    roleDefinitions: db.prepare<[], RoleDefinitionRow>('SELECT * FROM role_definitions ORDER BY name'),
+    upsertRoleDefinition: db.prepare(
+      `INSERT INTO role_definitions (name, description, actions, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET description = excluded.description, actions = excluded.actions,
+       updated_at = excluded.updated_at`,
+    ),
+    deleteRoleDefinition: db.prepare('DELETE FROM role_definitions WHERE name = ?'),
+    bumpRoles: db.prepare('UPDATE roles_state SET version = version + 1 WHERE singleton = 1'),
+    rolesVersion: db.prepare<[], { version: number }>('SELECT version FROM roles_state WHERE singleton = 1'),
+    insertAudit: db.prepare(
+      `INSERT INTO audit (at, actor, operation, identity_id, outcome, status, code, request_id, detail)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
   };
 
@@ -296,6 +425,79 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       queue.push({ input, resolve, reject });
     });
 
+  const addAssignmentTx = db.transaction((a: RoleAssignmentRecord) => {
+    const existing = q.assignmentByPrincipal.get(a.role, a.issuer, a.principalType, a.principalId);
+    if (existing !== undefined) return { assignment: toAssignment(existing), created: false };
+    q.insertAssignment.run(
+      a.id,
+      a.role,
+      a.issuer,
+      a.principalType,
+      a.principalId,
+      a.description ?? null,
+      a.createdAt,
+      a.createdBy,
+    );
+    q.bumpRoles.run();
+    return { assignment: a, created: true };
+  });
+
+  const removeAssignmentTx = db.transaction((id: string): boolean => {
+    if (q.deleteAssignment.run(id).changes === 0) return false;
+    q.bumpRoles.run();
+    return true;
+  });
+
+  const putRoleTx = db.transaction((role: RoleDefinitionRecord) => {
+    q.upsertRoleDefinition.run(role.name, role.description ?? null, JSON.stringify(role.actions), role.updatedAt);
+    q.bumpRoles.run();
+  });
+
+  const removeRoleTx = db.transaction((name: string): 'removed' | 'unknown' | 'assigned' => {
+    if ((q.assignmentsOfRole.get(name)?.n ?? 0) > 0) return 'assigned';
+    if (q.deleteRoleDefinition.run(name).changes === 0) return 'unknown';
+    q.bumpRoles.run();
+    return 'removed';
+  });
+
+  const appendAuditTx = db.transaction((entries: readonly AuditEntry[]) => {
+    for (const e of entries) {
+      q.insertAudit.run(
+        e.at,
+        e.actor,
+        e.operation,
+        e.identityId ?? null,
+        e.outcome,
+        e.status,
+        e.code ?? null,
+        e.requestId,
+        e.detail ?? null,
+      );
+    }
+  });
+
+  const listAudit = (query: AuditQuery): AuditRecord[] => {
+    const where: string[] = [];
+    const values: Array<string | number> = [];
+    if (query.identityId !== undefined) {
+      where.push('identity_id = ?');
+      values.push(query.identityId);
+    }
+    if (query.since !== undefined) {
+      where.push('at >= ?');
+      values.push(query.since);
+    }
+    if (query.beforeSeq !== undefined) {
+      where.push('seq < ?');
+      values.push(query.beforeSeq);
+    }
+    const sql = `SELECT * FROM audit ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY seq DESC LIMIT ?`;
+    return db
+      .prepare<Array<string | number>, AuditRow>(sql)
+      .all(...values, query.limit)
+      .map(toAudit);
+  };
+
   // Every method runs synchronously; wrapping keeps the async port and turns throws into rejections.
   const run = <T>(fn: () => T): Promise<T> => {
     try {
@@ -340,5 +542,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     recordTokensIssued: (entries) => run(() => touchTx.immediate(entries)),
     listEvents: (afterSeq, limit) => run(() => q.events.all(afterSeq, limit).map(toEvent)),
     revocationSnapshot: () => run(() => snapshotTx.deferred()),
+    listRoleAssignments: () => run(() => q.assignments.all().map(toAssignment)),
+    addRoleAssignment: (assignment) => run(() => addAssignmentTx.immediate(assignment)),
+    removeRoleAssignment: (id) => run(() => removeAssignmentTx.immediate(id)),
+    listRoleDefinitions: () => run(() => q.roleDefinitions.all().map(toRoleDefinition)),
+    putRoleDefinition: (role) => run(() => putRoleTx.immediate(role)),
+    removeRoleDefinition: (name) => run(() => removeRoleTx.immediate(name)),
+    rolesVersion: () => run(() => q.rolesVersion.get()?.version ?? 0),
+    appendAudit: (entries) => run(() => (entries.length === 0 ? undefined : appendAuditTx.immediate(entries))),
+    listAudit: (query) => run(() => listAudit(query)),
   };
 }

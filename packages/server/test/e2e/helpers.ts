@@ -421,6 +421,19 @@ export function cleanEnv(env: Readonly<Record<string, string>> = {}): NodeJS.Pro
   return { ...out, ...env };
 }
 
+/** Every child still running, so a failed or timed-out test cannot leak a server process. */
+const running = new Set<ChildProcessByStdio<Writable, Readable, Readable>>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** SIGKILLs every CLI process this worker spawned that is still running. */
+export async function killAllSpawned(): Promise<void> {
+  const waits = [...running].map((child) => new Promise((done) => child.once('close', done)));
+  for (const child of running) child.kill('SIGKILL');
+  await Promise.all(waits);
+}
+
 /** Spawns `node packages/cli/dist/bin.js ...args` from the repo root. */
 export function spawnCli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Spawned {
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
@@ -428,6 +441,8 @@ export function spawnCli(args: readonly string[], env: Readonly<Record<string, s
     env: cleanEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   let out = '';
   let err = '';
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -543,3 +558,72 @@ export const RAW_ID = /^8:acs:([0-9a-f-]{36})_([0-9a-f-]{36})$/;
 
 /** .NET DateTimeOffset text as the service emits (acs-wire §0.5). */
 export const SERVICE_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/;
+
+/** The parts of the SDK's RestError a test looks at (checked by name: the SDK ships CJS and ESM copies of the class). */
+export function restErrorOf(error: unknown): {
+  statusCode: number | undefined;
+  code: string | undefined;
+  message: string;
+} {
+  if (!(error instanceof Error) || error.name !== 'RestError') {
+    throw new Error(`expected a RestError, got ${String(error)}`);
+  }
+  const e = error as Error & { statusCode?: number; code?: string };
+  return { statusCode: e.statusCode, code: e.code, message: e.message };
+}
+
+/** Opens a server-sent-event stream and resolves with its status and text once `until` matches (then hangs up). */
+export function readEventStream(
+  baseUrl: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+  until: RegExp,
+  timeoutMs = 5000,
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  const base = new URL(baseUrl);
+  return new Promise((done, fail) => {
+    const req = httpRequest(
+      { host: base.hostname, port: base.port, method: 'GET', path, headers, agent: false },
+      (res) => {
+        let text = '';
+        const timer = setTimeout(() => {
+          req.destroy();
+          fail(new Error(`event stream: timed out; got ${text.slice(0, 300)}`));
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          req.destroy();
+          done({ status: res.statusCode ?? 0, headers: res.headers, text });
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          if (until.test(text)) finish();
+        });
+        res.on('end', finish);
+        res.on('error', () => undefined);
+      },
+    );
+    req.on('error', (error) => {
+      if (!req.destroyed) fail(error);
+    });
+    req.end();
+  });
+}
+
+/** Signed headers for a bodiless GET, for streams read with {@link readEventStream}. */
+export function signedGetHeaders(target: Target, path: string): Record<string, string> {
+  const signed = signRequest({
+    method: 'GET',
+    pathAndQuery: path,
+    host: new URL(target.url).host,
+    body: '',
+    accessKey: target.accessKey,
+  });
+  return {
+    'x-ms-date': signed.date,
+    'x-ms-content-sha256': signed.contentHash,
+    authorization: signed.authorization,
+    accept: 'text/event-stream',
+  };
+}

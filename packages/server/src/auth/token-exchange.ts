@@ -1,0 +1,155 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { buildClaims, formatRawId, isTesseraError, TesseraError, uuidV7 } from '@tessera/core';
+import type { TokenSigner } from '../crypto/token-signer.js';
+import type { IdentityCache } from '../service/identity-cache.js';
+import type { AccessToken } from '../service/identity-service.js';
+import { formatServiceDate, type ResourceContext } from '../service/resource-context.js';
+import type { TouchBuffer } from '../service/touch-buffer.js';
+import type { IdentityRecord, Store } from '../store/store.js';
+import type { ExternalTokenVerifier } from './oidc-token-verifier.js';
+import type { ExternalIdFormat } from './oidc-trusted-issuers.js';
+import type { Principal } from './principal.js';
+import { firstClaim, normalizePrincipalId } from './roles.js';
+
+/** Dependencies of {@link createTokenExchange}. */
+export interface TokenExchangeDeps {
+  readonly verifier: ExternalTokenVerifier;
+  readonly store: Store;
+  readonly resource: ResourceContext;
+  readonly signer: () => TokenSigner;
+  readonly touches: TouchBuffer;
+  readonly cache: IdentityCache;
+  readonly clock: () => number;
+}
+
+/** The result of an exchange: the wire body and the identity it was minted for (for logs and audit). */
+export interface ExchangeResult {
+  readonly identityId: string;
+  readonly accessToken: AccessToken;
+}
+
+/**
+ * `POST /teamsUser/:exchangeAccessToken`, generalised to any trusted issuer whose policy enables it: a user's
+ * token from that issuer becomes a communication token for a stable identity of that user.
+ */
+export interface TokenExchange {
+  exchange(body: Record<string, unknown>, principal: Principal): Promise<ExchangeResult>;
+}
+
+/** The customId an external user maps to: the same identity every time (until it is deleted). */
+export function externalCustomId(issuer: string, userId: string): string {
+  return `ext:${issuer}#${normalizePrincipalId(userId)}`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPAQUE_ID = /^[\x21-\x7e]{1,256}$/;
+const MAX_LIFETIME_SECONDS = 1440 * 60;
+const MAPPING_CACHE_SIZE = 100_000;
+
+function validation(message: string, target: string): TesseraError {
+  return new TesseraError('ERR_VALIDATION', message, { target });
+}
+
+/** The service's one answer for every unusable token (acs-wire.md §7), whatever the precise reason. */
+function invalidToken(cause?: unknown): TesseraError {
+  const code = isTesseraError(cause) && cause.code.startsWith('ERR_TOKEN_') ? cause.code : 'ERR_TOKEN_MALFORMED';
+  return new TesseraError(code, 'Provided access token is not valid.');
+}
+
+function required(body: Record<string, unknown>, field: string, label: string): unknown {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') {
+    throw validation(`${label}: The ${label} field is required.`, label);
+  }
+  return value;
+}
+
+function hasFormat(value: unknown, format: ExternalIdFormat): value is string {
+  return typeof value === 'string' && (format === 'uuid' ? UUID.test(value) : OPAQUE_ID.test(value));
+}
+
+/** Creates the exchange. Validation order: required fields, the token, id formats, then the id matches. */
+export function createTokenExchange(deps: TokenExchangeDeps): TokenExchange {
+  // external user → identity id: skips the store's get-or-create on repeat exchanges.
+  const mapping = new Map<string, string>();
+
+  const identityFor = async (customId: string, now: number): Promise<IdentityRecord> => {
+    const known = mapping.get(customId);
+    if (known !== undefined) {
+      const identity = await deps.cache.get(known, deps.store.getIdentity);
+      if (identity !== undefined && identity.deletedAt === undefined) return identity;
+      mapping.delete(customId);
+    }
+    const { identity } = await deps.store.createIdentity({
+      id: formatRawId(deps.resource.resourceId, uuidV7(now, randomBytes(10))),
+      customId,
+      createdAt: now,
+    });
+    mapping.set(customId, identity.id);
+    if (mapping.size > MAPPING_CACHE_SIZE) {
+      const oldest = mapping.keys().next().value;
+      if (oldest !== undefined) mapping.delete(oldest);
+    }
+    return identity;
+  };
+
+  return {
+    async exchange(body, principal) {
+      const appId = required(body, 'appId', 'AppId');
+      const userId = required(body, 'userId', 'UserId');
+      const token = body.token;
+      if (token === undefined || token === null) throw validation('Token: The Token field is required.', 'Token');
+      if (typeof token !== 'string' || token === '') throw invalidToken();
+
+      let verified: Awaited<ReturnType<ExternalTokenVerifier['verify']>>;
+      try {
+        verified = await deps.verifier.verify(token);
+      } catch (error) {
+        throw invalidToken(error);
+      }
+      const policy = verified.issuer.exchange;
+      const now = deps.clock();
+      if (policy === undefined) throw invalidToken(new TesseraError('ERR_TOKEN_WRONG_ISSUER', 'exchange disabled'));
+      if (verified.expiresAt * 1000 <= now) throw invalidToken(new TesseraError('ERR_TOKEN_EXPIRED', 'expired'));
+
+      if (!hasFormat(appId, policy.idFormat)) throw validation('Provided AppId has invalid format.', 'appId');
+      if (!hasFormat(userId, policy.idFormat)) throw validation('Provided UserId has invalid format.', 'userId');
+      const tokenApp = firstClaim(verified.claims, ['appid', 'azp', 'client_id']);
+      if (tokenApp === undefined || normalizePrincipalId(tokenApp) !== normalizePrincipalId(appId)) {
+        throw validation('AAD application is not the expected one.', 'appId');
+      }
+      const tokenUser = firstClaim(verified.claims, ['oid', 'sub']);
+      if (tokenUser === undefined || normalizePrincipalId(tokenUser) !== normalizePrincipalId(userId)) {
+        throw validation('Provided AAD token issued for unexpected user.', 'userId');
+      }
+
+      const identity = await identityFor(externalCustomId(verified.issuer.issuer, userId), now);
+      const expiresAt = Math.min(verified.expiresAt, Math.floor(now / 1000) + MAX_LIFETIME_SECONDS);
+      // As on issue: tokens minted under an access key are pinned to its version; bearer-minted ones are not.
+      const key =
+        principal.kind === 'accessKey' && principal.key.name !== 'verifier'
+          ? { name: principal.key.name, version: principal.key.version }
+          : undefined;
+      const claims = buildClaims({
+        issuer: deps.resource.issuer,
+        audience: deps.resource.audience,
+        rawId: identity.id,
+        scopes: policy.scopes,
+        nowMs: now,
+        lifetimeMinutes: 1440,
+        expiresAt,
+        tokenId: randomUUID(),
+        resourceLocation: deps.resource.location,
+        region: deps.resource.region,
+        revocationEpoch: identity.epoch,
+        accessKey: key,
+      });
+      const signed = await deps.signer().sign(claims);
+      deps.touches.touch(identity.id, now);
+      return {
+        identityId: identity.id,
+        accessToken: { token: signed, expiresOn: formatServiceDate(expiresAt * 1000) },
+      };
+    },
+  };
+}
