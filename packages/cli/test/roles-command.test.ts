@@ -132,7 +132,7 @@ describe('tessera roles', () => {
       env(),
     );
     expect(untrusted.code).toBe(1);
-    expect(untrusted.stderr).toContain('is not a trusted issuer');
+    expect(untrusted.stderr).toContain('not a trusted issuer of this server');
   });
 
   it('works with an OIDC bearer token instead of an access key (role-administrator), and --ca instead of NODE_EXTRA_CA_CERTS', async () => {

@@ -238,18 +238,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
           clock,
         }),
         audit,
-        exchange: createTokenExchange({
-          verifier,
-          store,
-          resource: context,
-          signer: () => {
-            if (signer === undefined) throw new TesseraError('ERR_INTERNAL', 'No signing key loaded.');
-            return signer;
-          },
-          touches,
-          cache,
-          clock,
-        }),
+        exchange: createTokenExchange({ verifier, service, clock }),
       },
       bodyLimit: options.bodyLimit,
       jwks: () => jwks,

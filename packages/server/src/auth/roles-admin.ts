@@ -69,7 +69,9 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
       const description = optionalText(body, 'description', 'Description', 256);
       await registry.refreshIfChanged();
       if (registry.role(role) === undefined) {
-        throw new TesseraError('ERR_VALIDATION', `Role: '${role}' is not a built-in or custom role.`, {
+        // Echo the input only when it is shaped like a role name: error messages never carry arbitrary input.
+        const named = /^[a-z][a-z0-9-]{1,63}$/.test(role) ? `'${role}' ` : '';
+        throw new TesseraError('ERR_VALIDATION', `Role: ${named}is not a built-in or custom role.`, {
           target: 'role',
         });
       }
@@ -79,7 +81,7 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
           'ERR_VALIDATION',
           trusted.length === 0
             ? 'Issuer: this server trusts no issuer; start it with --trusted-issuers or --trusted-issuer.'
-            : `Issuer: '${issuer}' is not a trusted issuer of this server (trusted: ${trusted.join(', ')}).`,
+            : `Issuer: not a trusted issuer of this server; trusted: ${trusted.join(', ')} (compare trailing slashes).`,
           { target: 'issuer' },
         );
       }
@@ -100,9 +102,7 @@ export function createRolesAdmin(options: RolesAdminOptions): RolesAdmin {
       await registry.refreshIfChanged();
       const existing = registry.assignments().find((a) => a.id === id);
       if (existing === undefined || !(await store.removeRoleAssignment(id))) {
-        throw new TesseraError('ERR_NOT_FOUND_ROUTE', `Role assignment '${id.slice(0, 64)}' does not exist.`, {
-          target: 'id',
-        });
+        throw new TesseraError('ERR_NOT_FOUND_ROUTE', 'The role assignment does not exist.', { target: 'id' });
       }
       await registry.reload();
       return existing;

@@ -146,9 +146,10 @@ export function parseDataActions(value: unknown, field = 'actions'): DataAction[
   const out = new Set<DataAction>();
   for (const action of value) {
     if (typeof action !== 'string' || !(DATA_ACTIONS as readonly string[]).includes(action)) {
+      const named = typeof action === 'string' && /^[a-z]{1,32}\/[a-z]{1,32}$/.test(action) ? `'${action}' ` : '';
       throw new TesseraError(
         'ERR_VALIDATION',
-        `Actions: '${String(action).slice(0, 64)}' is not a data action; known: ${DATA_ACTIONS.join(', ')}.`,
+        `Actions: ${named}is not a data action; known: ${DATA_ACTIONS.join(', ')}.`,
         { target: field },
       );
     }

@@ -1,11 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { buildClaims, formatRawId, isTesseraError, TesseraError, uuidV7 } from '@tessera/core';
-import type { TokenSigner } from '../crypto/token-signer.js';
-import type { IdentityCache } from '../service/identity-cache.js';
-import type { AccessToken } from '../service/identity-service.js';
-import { formatServiceDate, type ResourceContext } from '../service/resource-context.js';
-import type { TouchBuffer } from '../service/touch-buffer.js';
-import type { IdentityRecord, Store } from '../store/store.js';
+import { isTesseraError, TesseraError } from '@tessera/core';
+import type { AccessToken, IdentityService } from '../service/identity-service.js';
 import type { ExternalTokenVerifier } from './oidc-token-verifier.js';
 import type { ExternalIdFormat } from './oidc-trusted-issuers.js';
 import type { Principal } from './principal.js';
@@ -14,11 +8,7 @@ import { firstClaim, normalizePrincipalId } from './roles.js';
 /** Dependencies of {@link createTokenExchange}. */
 export interface TokenExchangeDeps {
   readonly verifier: ExternalTokenVerifier;
-  readonly store: Store;
-  readonly resource: ResourceContext;
-  readonly signer: () => TokenSigner;
-  readonly touches: TouchBuffer;
-  readonly cache: IdentityCache;
+  readonly service: IdentityService;
   readonly clock: () => number;
 }
 
@@ -44,7 +34,6 @@ export function externalCustomId(issuer: string, userId: string): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OPAQUE_ID = /^[\x21-\x7e]{1,256}$/;
 const MAX_LIFETIME_SECONDS = 1440 * 60;
-const MAPPING_CACHE_SIZE = 100_000;
 
 function validation(message: string, target: string): TesseraError {
   return new TesseraError('ERR_VALIDATION', message, { target });
@@ -70,29 +59,6 @@ function hasFormat(value: unknown, format: ExternalIdFormat): value is string {
 
 /** Creates the exchange. Validation order: required fields, the token, id formats, then the id matches. */
 export function createTokenExchange(deps: TokenExchangeDeps): TokenExchange {
-  // external user → identity id: skips the store's get-or-create on repeat exchanges.
-  const mapping = new Map<string, string>();
-
-  const identityFor = async (customId: string, now: number): Promise<IdentityRecord> => {
-    const known = mapping.get(customId);
-    if (known !== undefined) {
-      const identity = await deps.cache.get(known, deps.store.getIdentity);
-      if (identity !== undefined && identity.deletedAt === undefined) return identity;
-      mapping.delete(customId);
-    }
-    const { identity } = await deps.store.createIdentity({
-      id: formatRawId(deps.resource.resourceId, uuidV7(now, randomBytes(10))),
-      customId,
-      createdAt: now,
-    });
-    mapping.set(customId, identity.id);
-    if (mapping.size > MAPPING_CACHE_SIZE) {
-      const oldest = mapping.keys().next().value;
-      if (oldest !== undefined) mapping.delete(oldest);
-    }
-    return identity;
-  };
-
   return {
     async exchange(body, principal) {
       const appId = required(body, 'appId', 'AppId');
@@ -123,32 +89,12 @@ export function createTokenExchange(deps: TokenExchangeDeps): TokenExchange {
         throw validation('Provided AAD token issued for unexpected user.', 'userId');
       }
 
-      const identity = await identityFor(externalCustomId(verified.issuer.issuer, userId), now);
+      const identity = await deps.service.getOrCreate(externalCustomId(verified.issuer.issuer, userId));
       const expiresAt = Math.min(verified.expiresAt, Math.floor(now / 1000) + MAX_LIFETIME_SECONDS);
-      // As on issue: tokens minted under an access key are pinned to its version; bearer-minted ones are not.
-      const key =
-        principal.kind === 'accessKey' && principal.key.name !== 'verifier'
-          ? { name: principal.key.name, version: principal.key.version }
-          : undefined;
-      const claims = buildClaims({
-        issuer: deps.resource.issuer,
-        audience: deps.resource.audience,
-        rawId: identity.id,
-        scopes: policy.scopes,
-        nowMs: now,
-        lifetimeMinutes: 1440,
-        expiresAt,
-        tokenId: randomUUID(),
-        resourceLocation: deps.resource.location,
-        region: deps.resource.region,
-        revocationEpoch: identity.epoch,
-        accessKey: key,
-      });
-      const signed = await deps.signer().sign(claims);
-      deps.touches.touch(identity.id, now);
+      const accessToken = await deps.service.issueUntil(identity, policy.scopes, expiresAt, principal);
       return {
         identityId: identity.id,
-        accessToken: { token: signed, expiresOn: formatServiceDate(expiresAt * 1000) },
+        accessToken,
       };
     },
   };

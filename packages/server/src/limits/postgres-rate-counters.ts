@@ -10,8 +10,8 @@ export interface PostgresCounterSyncOptions {
 
 /**
  * Shared rate-limit counters in PostgreSQL: one upsert per sync adds this process's counts and returns the
- * cluster totals. The table is this module's own (`rate_counters`), created idempotently; old windows are
- * pruned as it goes.
+ * cluster totals. The `rate_counters` table comes from the PostgreSQL store's migrations (run first, under the
+ * migration lock, so processes starting together never race to create it); old windows are pruned as it goes.
  */
 export async function createPostgresCounterSync(
   options: PostgresCounterSyncOptions,
@@ -25,12 +25,6 @@ export async function createPostgresCounterSync(
   const table = `"${schema}".rate_counters`;
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 2, application_name: 'tessera-limits' });
   pool.on('error', () => {});
-  await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-  await pool.query(
-    `CREATE TABLE IF NOT EXISTS ${table} (
-       credential TEXT NOT NULL, operation TEXT NOT NULL, window_start BIGINT NOT NULL, total BIGINT NOT NULL,
-       PRIMARY KEY (credential, operation, window_start))`,
-  );
   let lastPrune = 0;
   return {
     async sync(deltas) {

@@ -90,6 +90,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     scopes: readonly TokenScope[],
     lifetimeMinutes: number,
     principal: Principal,
+    expiresAt?: number,
   ): Promise<{ accessToken: AccessToken; issuedAt: number }> => {
     const now = clock();
     const signer = deps.signer();
@@ -105,6 +106,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       scopes,
       nowMs: now,
       lifetimeMinutes,
+      expiresAt,
       tokenId: randomUUID(),
       resourceLocation: resource.location,
       region: resource.region,
@@ -151,6 +153,22 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     async issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
       return (await mint(await live(rawId, true), scopes, lifetimeMinutes, principal)).accessToken;
+    },
+
+    /** The identity mapped to `customId`, created on first use (token exchange: one identity per external user). */
+    async getOrCreate(customId: string): Promise<IdentityRecord> {
+      const now = clock();
+      const { identity } = await store.createIdentity({
+        id: formatRawId(resource.resourceId, uuidV7(now, randomBytes(10))),
+        customId,
+        createdAt: now,
+      });
+      return identity;
+    },
+
+    /** Mints a token for a known identity expiring at `expiresAt` (Unix seconds), e.g. an exchanged token's. */
+    async issueUntil(identity: IdentityRecord, scopes: readonly TokenScope[], expiresAt: number, principal: Principal) {
+      return (await mint(identity, scopes, 1440, principal, expiresAt)).accessToken;
     },
 
     async revoke(rawId: string): Promise<void> {

@@ -143,6 +143,19 @@ CREATE INDEX audit_at ON {s}.audit (at);
 CREATE INDEX audit_identity ON {s}.audit (identity_id, seq) WHERE identity_id IS NOT NULL;
 `,
   },
+  {
+    // Shared rate-limit counters (limits/postgres-rate-counters.ts): one row per credential, operation and window.
+    version: 3,
+    sql: `
+CREATE TABLE {s}.rate_counters (
+  credential text NOT NULL,
+  operation text NOT NULL,
+  window_start bigint NOT NULL,
+  total bigint NOT NULL,
+  PRIMARY KEY (credential, operation, window_start)
+);
+`,
+  },
 ];
 
 interface IdentityRow {

@@ -31,7 +31,7 @@ export interface TestProvider {
     readonly admin: TestClient;
     /** Has no role assignment in the tests. */
     readonly outsider: TestClient;
-    /** Its tokens live one second. */
+    /** Its tokens live one minute (tests move the server's clock past it rather than wait). */
     readonly shortLived: TestClient;
     /** Signs ES256 tokens. */
     readonly ecApp: TestClient;
@@ -113,7 +113,7 @@ export async function startTestProvider(): Promise<TestProvider> {
           scope: 'Teams.ManageCalls Teams.ManageChats',
           audience: resource,
           accessTokenFormat: 'jwt',
-          accessTokenTTL: c.clientId === clients.shortLived.clientId ? 1 : 3600,
+          accessTokenTTL: c.clientId === clients.shortLived.clientId ? 60 : 3600,
           jwt: { sign: { alg: c.clientId === clients.ecApp.clientId ? 'ES256' : 'RS256' } },
         }),
       },
@@ -340,7 +340,24 @@ export function payloadOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-/** Resolves once the wall clock has passed `exp` (Unix seconds). */
-export async function waitUntilExpired(exp: number): Promise<void> {
-  while (Date.now() < exp * 1000 + 5) await new Promise((r) => setTimeout(r, 50));
+/** A server clock the test can move forward (within the HMAC replay window, so signed requests still pass). */
+export interface MovableClock {
+  readonly now: () => number;
+  /** Moves the clock to just after `exp` (Unix seconds). */
+  passExpiry(exp: number): void;
+  reset(): void;
+}
+
+/** Creates a {@link MovableClock} starting at the wall clock. */
+export function movableClock(): MovableClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    passExpiry(exp) {
+      offset = Math.max(offset, exp * 1000 + 1 - Date.now());
+    },
+    reset() {
+      offset = 0;
+    },
+  };
 }

@@ -15,12 +15,13 @@ import {
   type TestProvider,
   type TlsServer,
   tlsRequest,
-  waitUntilExpired,
+  movableClock,
 } from './oidc-helpers.js';
 
 let provider: TestProvider;
 let foreign: TestProvider;
 let tessera: TlsServer;
+const clock = movableClock();
 /** HMAC with the primary key. */
 const primary = () => ({ accessKey: tessera.primaryKey });
 
@@ -54,6 +55,7 @@ beforeAll(async () => {
   foreign = await startTestProvider();
   tessera = await startTlsServer({
     trustedIssuers: [{ issuer: provider.issuer, clockToleranceSeconds: 0 }],
+    clock: clock.now,
   });
   await assign('identity-administrator', provider.clients.admin);
 });
@@ -129,7 +131,7 @@ describe('Entra ID / OIDC bearer authentication with the official SDK over HTTPS
       const { token } = await provider.clientToken(provider.clients.shortLived);
       // The same token works while it is valid…
       await sdkClient(fixedCredential(token)).createUser();
-      await waitUntilExpired(Number(payloadOf(token).exp));
+      clock.passExpiry(Number(payloadOf(token).exp));
       // …and is refused once expired, although the credential claims it is fresh.
       const error = restErrorOf(
         await sdkClient(fixedCredential(token))
@@ -142,6 +144,7 @@ describe('Entra ID / OIDC bearer authentication with the official SDK over HTTPS
       expect(raw.status).toBe(401);
       expect(raw.json).toMatchObject({ error: { innererror: { code: 'ERR_TOKEN_EXPIRED' } } });
     } finally {
+      clock.reset();
       await unassign(id);
     }
   });

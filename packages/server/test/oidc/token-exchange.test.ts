@@ -11,7 +11,7 @@ import {
   type TestProvider,
   type TlsServer,
   tlsRequest,
-  waitUntilExpired,
+  movableClock,
 } from './oidc-helpers.js';
 
 const EXCHANGE = '/teamsUser/:exchangeAccessToken?api-version=2023-10-01';
@@ -19,6 +19,7 @@ const EXCHANGE = '/teamsUser/:exchangeAccessToken?api-version=2023-10-01';
 let provider: TestProvider;
 let other: TestProvider;
 let tessera: TlsServer;
+const clock = movableClock();
 /** A valid user token of `provider.userId` for `teamsApp`. */
 let userToken: string;
 
@@ -34,6 +35,7 @@ beforeAll(async () => {
       // Trusted for bearer authentication only: its users cannot exchange.
       { issuer: other.issuer },
     ],
+    clock: clock.now,
   });
   userToken = (await provider.userToken(provider.clients.teamsApp, provider.userId)).token;
 });
@@ -139,8 +141,9 @@ describe('POST /teamsUser/:exchangeAccessToken with tokens from a real OpenID pr
     const { token } = await provider.clientToken(provider.clients.shortLived);
     const body = { token, appId: provider.clients.shortLived.clientId, userId: provider.clients.shortLived.clientId };
     expect((await exchange(body)).status).toBe(200);
-    await waitUntilExpired(Number(payloadOf(token).exp));
+    clock.passExpiry(Number(payloadOf(token).exp));
     const { status, json } = await exchange(body);
+    clock.reset();
     expect(status).toBe(401);
     expect(acsError(json)).toStrictEqual({
       code: 'InvalidAccessToken',
