@@ -10,7 +10,10 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 describe('README stays in step with the code', () => {
   it('starts with the install, start and test commands', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-    const commands = firstBlock.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+    const commands = firstBlock
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter(Boolean);
     expect(commands).toEqual(['npm install', 'npm start', 'npm test']);
     expect(readme.indexOf('```sh')).toBeLessThan(200);
   });
