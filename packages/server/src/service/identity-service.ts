@@ -21,7 +21,7 @@ import type { KeyRing } from '../auth/key-ring.js';
 import type { Principal } from '../auth/principal.js';
 import type { IdentityRecord, Store } from '../store/store.js';
 import { formatServiceDate, type ResourceContext } from './resource-context.js';
-import type { IdentityCache } from './identity-cache.js';
+import type { CachedIdentity, IdentityCache } from './identity-cache.js';
 import type { TouchBuffer } from './touch-buffer.js';
 
 /** An issued user access token as the wire returns it. */
@@ -62,6 +62,12 @@ export interface IdentityServiceDeps {
 /** The ACS Identity operations, over the store port. */
 export type IdentityService = ReturnType<typeof createIdentityService>;
 
+/** Throws 404 `ERR_IDENTITY_NOT_FOUND` / `ERR_IDENTITY_DELETED` unless the identity is there and live. */
+function assertLive<T>(identity: T | undefined, isDeleted: (identity: T) => boolean): asserts identity is T {
+  if (identity === undefined) throw new TesseraError('ERR_IDENTITY_NOT_FOUND', "Provided identity doesn't exist.");
+  if (isDeleted(identity)) throw new TesseraError('ERR_IDENTITY_DELETED', 'Provided identity has been deleted.');
+}
+
 /** Creates the identity service. */
 export function createIdentityService(deps: IdentityServiceDeps) {
   const { store, resource, clock } = deps;
@@ -75,18 +81,22 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     return formatRawId(parsed.resourceId, parsed.userId);
   };
 
-  const live = async (rawId: string, cached = false): Promise<IdentityRecord> => {
-    const id = owned(rawId);
-    const identity = cached ? await deps.cache.get(id, store.getIdentity) : await store.getIdentity(id);
-    if (identity === undefined) throw new TesseraError('ERR_IDENTITY_NOT_FOUND', "Provided identity doesn't exist.");
-    if (identity.deletedAt !== undefined) {
-      throw new TesseraError('ERR_IDENTITY_DELETED', 'Provided identity has been deleted.');
-    }
+  /** The identity from the store, if it exists and is not deleted. */
+  const live = async (rawId: string): Promise<IdentityRecord> => {
+    const identity = await store.getIdentity(owned(rawId));
+    assertLive(identity, (i) => i.deletedAt !== undefined);
+    return identity;
+  };
+
+  /** The hot path's view (id and epoch), from the cache when it can. */
+  const liveCached = async (rawId: string): Promise<CachedIdentity> => {
+    const identity = await deps.cache.get(owned(rawId), store.getIdentity);
+    assertLive(identity, (i) => i.deleted);
     return identity;
   };
 
   const mint = async (
-    identity: IdentityRecord,
+    identity: Pick<IdentityRecord, 'id' | 'epoch'>,
     scopes: readonly TokenScope[],
     lifetimeMinutes: number,
     principal: Principal,
@@ -152,7 +162,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     async issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
-      return (await mint(await live(rawId, true), scopes, lifetimeMinutes, principal)).accessToken;
+      return (await mint(await liveCached(rawId), scopes, lifetimeMinutes, principal)).accessToken;
     },
 
     /** The identity mapped to `customId`, created on first use (token exchange: one identity per external user). */
