@@ -4,12 +4,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ERROR_CODES } from '@tessera/core';
 import { WIRE_ERRORS } from '@tessera/server';
+import { TOKEN_SERVICE_ERRORS } from '@tessera/token-service';
+
+/** The HTTP status column: the identity server's, else the token service's, else raised client-side only. */
+function statusOf(code) {
+  const wire = WIRE_ERRORS[code];
+  if (wire !== undefined) return String(wire.status);
+  const tokenService = TOKEN_SERVICE_ERRORS[code];
+  return tokenService === undefined ? 'client-side' : `${tokenService.status} (token service)`;
+}
 
 /** The error-code table: code, HTTP status, ACS `error.code`, meaning. */
 export function errorCodesTable() {
   const rows = Object.entries(ERROR_CODES).map(([code, meaning]) => {
     const wire = WIRE_ERRORS[code];
-    const status = wire === undefined ? 'client-side' : String(wire.status);
+    const status = statusOf(code);
     const acs = wire === undefined ? '–' : `\`${wire.acsCode}\``;
     return `| \`${code}\` | ${status} | ${acs} | ${meaning} |`;
   });

@@ -12,7 +12,7 @@ import {
   serviceAccountClaims,
   signJwt,
   startJwksFixture,
-} from '../../server/test/oidc/jwks-fixture.js';
+} from '../../oidc/test/jwks-fixture.js';
 
 const key = fixtureKey('k1', 'RS256');
 const dir = tempDir('tessera-cli-roles-');

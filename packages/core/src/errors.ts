@@ -41,9 +41,22 @@ export const ERROR_CODES = {
   ERR_CONFIG_INVALID: 'A setting is invalid; `target` names it.',
   ERR_CONNECTION_STRING_INVALID: 'The connection string is malformed.',
   ERR_STORE_UNAVAILABLE: 'The store (or the server) cannot be reached.',
+  ERR_ISSUER_UNAVAILABLE:
+    "A trusted OpenID Connect issuer's discovery document or JWKS could not be fetched; see `Retry-After`.",
   ERR_REVOCATION_STALE: 'Verifier: the revocation feed has been unreachable longer than the bound (fail closed).',
   ERR_RATE_LIMITED: 'Too many requests for this credential and operation; see `Retry-After`.',
   ERR_INTERNAL: 'An unexpected server error (never carries details).',
+  ERR_SESSION_INVALID: 'Token service: the session secret is unknown, ended, or its tokens already expired.',
+  ERR_POLICY_DENIED:
+    'Token service: the request asks for scopes or a lifetime the policy does not grant this user; nothing is widened.',
+  ERR_POLICY_NO_MATCH: 'Token service: no policy rule matches this user, so no token is issued.',
+  ERR_ORIGIN_NOT_ALLOWED: 'Token service: the request comes from a browser origin not on the CORS allow-list.',
+  ERR_USER_NOT_MAPPED: 'Token service: this app user has no communication identity yet (`POST /api/user` creates it).',
+  ERR_ANONYMOUS_CAP: 'Token service: this IP address created its hourly quota of guest identities; see `Retry-After`.',
+  ERR_IDENTITY_SERVER_UNAVAILABLE:
+    'Token service: the identity server could not be reached, or is throttling this service.',
+  ERR_IDENTITY_SERVER_FAILED: 'Token service: the identity server refused a request the token service made.',
+  ERR_DEMO_UNAVAILABLE: 'Token service: the demo page is disabled, or `esbuild` is not installed to bundle it.',
   ERR_NETWORK: 'Client: the request did not reach the server.',
   ERR_TIMEOUT: 'Client: an attempt or the whole call timed out.',
   ERR_CIRCUIT_OPEN: "Client: the endpoint's circuit breaker is open.",

@@ -41,6 +41,7 @@ export {
   MAX_TOKEN_LENGTH,
   type JwtHeader,
   type DecodedJwt,
+  type DecodeJwtOptions,
 } from './tokens/jwt.js';
 export { checkTokenTimes, type CheckTokenTimesOptions } from './tokens/check-token-times.js';
 export {

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
+import { createOidcVerifier } from '@tessera/oidc';
 import { buildApp } from './app.js';
 import { createAuditLog } from './audit/audit-log.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { createBearerAuthenticator } from './auth/bearer-authenticator.js';
-import { createExternalTokenVerifier } from './auth/oidc-token-verifier.js';
 import { createRolesAdmin } from './auth/roles-admin.js';
 import { createRolesRegistry } from './auth/roles-registry.js';
 import { createTokenExchange } from './auth/token-exchange.js';
@@ -203,7 +203,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
 
     // Entra ID / OIDC: bearer authentication by role assignment, the token exchange and the audit log.
     const roles = await createRolesRegistry(store);
-    const verifier = createExternalTokenVerifier({
+    const verifier = createOidcVerifier({
       issuers: options.trustedIssuers,
       clock,
       onError: (error) =>

@@ -4,6 +4,7 @@ export {
   resolveTokenServiceOptions,
   type TokenServiceOptions,
   type ResolvedTokenServiceOptions,
+  type TrustedIssuer,
   type VerifyAppToken,
   type VerifiedAppUser,
   type DemoOidcSettings,
@@ -28,15 +29,8 @@ export {
   type TokenRequest,
 } from './policy/resolve-grant.js';
 export type { AppPrincipal, AppUser, AppGuest } from './auth/app-principal.js';
-export {
-  createOidcVerifier,
-  MAX_APP_TOKEN_LENGTH,
-  type OidcVerifier,
-  type OidcVerifierOptions,
-  type TrustedIssuer,
-  type VerifiedAppToken,
-} from './auth/oidc-verifier.js';
-export { JWS_ALGORITHMS, type JwsAlgorithm } from './auth/jws-algorithms.js';
+// App tokens are verified by @tessera/oidc; its algorithm list is re-exported for `TrustedIssuer.algorithms`.
+export { JWS_ALGORITHMS, type JwsAlgorithm } from '@tessera/oidc';
 export { customIdFor, sessionCustomId } from './mapping/custom-id.js';
 export { sweepEphemeralIdentities, type SweepOptions, type SweepResult } from './mapping/sweep-ephemeral-identities.js';
 export { createTokenBox, type TokenBox } from './crypto/token-box.js';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { DEFAULT_PREVIEW_API_VERSION, IdentityClient } from '@tessera/client';
 import { TesseraError } from '@tessera/core';
+import { createOidcVerifier } from '@tessera/oidc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppUser } from './auth/app-principal.js';
-import { createOidcVerifier } from './auth/oidc-verifier.js';
 import {
   type ResolvedTokenServiceOptions,
   type TokenServiceOptions,

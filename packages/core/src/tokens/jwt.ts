@@ -48,10 +48,16 @@ function decodeJsonPart(part: string, name: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** Options of {@link decodeJwt}. */
+export interface DecodeJwtOptions {
+  /** Longest token accepted (default {@link MAX_TOKEN_LENGTH}); tokens of other issuers may be longer. */
+  readonly maxLength?: number | undefined;
+}
+
 /** Splits and decodes a compact JWS without verifying it. Throws `ERR_TOKEN_MALFORMED`. */
-export function decodeJwt(token: unknown): DecodedJwt {
+export function decodeJwt(token: unknown, options: DecodeJwtOptions = {}): DecodedJwt {
   if (typeof token !== 'string' || token.length === 0) throw malformed('not a string');
-  if (token.length > MAX_TOKEN_LENGTH) throw malformed('too long');
+  if (token.length > (options.maxLength ?? MAX_TOKEN_LENGTH)) throw malformed('too long');
   const parts = token.split('.');
   if (parts.length !== 3) throw malformed('expected three dot-separated parts');
   const [h = '', p = '', s = ''] = parts;

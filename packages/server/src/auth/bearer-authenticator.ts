@@ -1,13 +1,14 @@
 import { TesseraError } from '@tessera/core';
+import type { OidcVerifier } from '@tessera/oidc';
 import type { BearerAuthenticator } from './authenticate.js';
-import type { ExternalTokenVerifier } from './oidc-token-verifier.js';
+import type { TrustedIssuer } from './oidc-trusted-issuers.js';
 import type { Principal } from './principal.js';
 import type { RolesRegistry } from './roles-registry.js';
 import { firstClaim } from './roles.js';
 
 /** Options of {@link createBearerAuthenticator}. */
 export interface BearerAuthenticatorOptions {
-  readonly verifier: ExternalTokenVerifier;
+  readonly verifier: OidcVerifier<TrustedIssuer>;
   readonly roles: RolesRegistry;
 }
 
@@ -28,9 +29,9 @@ export function createBearerAuthenticator(options: BearerAuthenticatorOptions): 
     }
     return {
       kind: 'bearer',
-      issuer: verified.issuer.issuer,
+      issuer: verified.issuer,
       subject,
-      actions: options.roles.actionsFor(verified.issuer.issuer, claims),
+      actions: options.roles.actionsFor(verified.issuer, claims),
     };
   };
 }

@@ -1,22 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isTokenScope, TesseraError, type TokenScope } from '@tessera/core';
-
-/** JWS algorithms accepted on bearer and exchanged tokens (asymmetric only: `none` and `HS*` never). */
-export const JWS_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const;
-
-/** One accepted JWS algorithm. */
-export type JwsAlgorithm = (typeof JWS_ALGORITHMS)[number];
+import { isAllowedIssuerUrl, isJwsAlgorithm, JWS_ALGORITHMS, type JwsAlgorithm, type OidcIssuer } from '@tessera/oidc';
 
 /**
  * Audiences every trusted issuer's tokens may carry: Entra clients ask for
@@ -63,20 +47,18 @@ export interface ExchangePolicy {
   readonly idFormat: ExternalIdFormat;
 }
 
-/** A validated trusted issuer. */
-export interface TrustedIssuer {
+/** A validated trusted issuer: what `@tessera/oidc` verifies its tokens with, plus its exchange policy. */
+export interface TrustedIssuer extends OidcIssuer {
   readonly issuer: string;
   /** Where the JWKS URL is discovered; undefined when `jwksUri` is fixed. */
   readonly discoveryUrl: string | undefined;
   readonly jwksUri: string | undefined;
   readonly audiences: ReadonlySet<string>;
   readonly algorithms: ReadonlySet<JwsAlgorithm>;
-  readonly clockToleranceMs: number;
+  readonly clockToleranceSeconds: number;
   /** Undefined when the issuer's tokens cannot be exchanged. */
   readonly exchange: ExchangePolicy | undefined;
 }
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 function invalid(setting: string, where: string, message: string): TesseraError {
   return new TesseraError('ERR_CONFIG_INVALID', `Invalid --${setting}: ${where} ${message}`, { target: setting });
@@ -84,14 +66,10 @@ function invalid(setting: string, where: string, message: string): TesseraError 
 
 /** https everywhere; plain http only on a loopback host (a provider on the developer's machine). */
 function checkUrl(setting: string, where: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw invalid(setting, where, 'must be a URL.');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  if (typeof value !== 'string' || value === '' || !URL.canParse(value)) {
     throw invalid(setting, where, 'must be a URL.');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+  if (!isAllowedIssuerUrl(value)) {
     throw invalid(setting, where, 'must be an https:// URL (http:// only on localhost / 127.0.0.1).');
   }
   return value;
@@ -166,7 +144,7 @@ function parseIssuer(setting: string, where: string, value: unknown): TrustedIss
   const algorithms =
     v.algorithms === undefined ? [...JWS_ALGORITHMS] : stringList(setting, `${where}.algorithms`, v.algorithms);
   for (const alg of algorithms) {
-    if (!(JWS_ALGORITHMS as readonly string[]).includes(alg)) {
+    if (!isJwsAlgorithm(alg)) {
       throw invalid(setting, `${where}.algorithms`, `holds '${alg}'; accepted: ${JWS_ALGORITHMS.join(', ')}.`);
     }
   }
@@ -181,7 +159,7 @@ function parseIssuer(setting: string, where: string, value: unknown): TrustedIss
     jwksUri,
     audiences: new Set([...DEFAULT_BEARER_AUDIENCES, ...stringList(setting, `${where}.audiences`, v.audiences)]),
     algorithms: new Set(algorithms as JwsAlgorithm[]),
-    clockToleranceMs: tolerance * 1000,
+    clockToleranceSeconds: tolerance,
     exchange: parseExchange(setting, `${where}.exchange`, v.exchange),
   };
 }

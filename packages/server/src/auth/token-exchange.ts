@@ -1,13 +1,13 @@
 import { isTesseraError, TesseraError } from '@tessera/core';
+import type { OidcVerifier, VerifiedOidcToken } from '@tessera/oidc';
 import type { AccessToken, IdentityService } from '../service/identity-service.js';
-import type { ExternalTokenVerifier } from './oidc-token-verifier.js';
-import type { ExternalIdFormat } from './oidc-trusted-issuers.js';
+import type { ExternalIdFormat, TrustedIssuer } from './oidc-trusted-issuers.js';
 import type { Principal } from './principal.js';
 import { firstClaim, normalizePrincipalId } from './roles.js';
 
 /** Dependencies of {@link createTokenExchange}. */
 export interface TokenExchangeDeps {
-  readonly verifier: ExternalTokenVerifier;
+  readonly verifier: OidcVerifier<TrustedIssuer>;
   readonly service: IdentityService;
   readonly clock: () => number;
 }
@@ -39,8 +39,12 @@ function validation(message: string, target: string): TesseraError {
   return new TesseraError('ERR_VALIDATION', message, { target });
 }
 
-/** The service's one answer for every unusable token (acs-wire.md §7), whatever the precise reason. */
+/**
+ * The service's one answer for every unusable token (acs-wire.md §7), whatever the precise reason. An issuer whose
+ * keys cannot be fetched says nothing about the token, so it stays a 503 the caller may retry.
+ */
 function invalidToken(cause?: unknown): TesseraError {
+  if (isTesseraError(cause, 'ERR_ISSUER_UNAVAILABLE')) return cause;
   const code = isTesseraError(cause) && cause.code.startsWith('ERR_TOKEN_') ? cause.code : 'ERR_TOKEN_MALFORMED';
   return new TesseraError(code, 'Provided access token is not valid.');
 }
@@ -67,13 +71,13 @@ export function createTokenExchange(deps: TokenExchangeDeps): TokenExchange {
       if (token === undefined || token === null) throw validation('Token: The Token field is required.', 'Token');
       if (typeof token !== 'string' || token === '') throw invalidToken();
 
-      let verified: Awaited<ReturnType<ExternalTokenVerifier['verify']>>;
+      let verified: VerifiedOidcToken<TrustedIssuer>;
       try {
         verified = await deps.verifier.verify(token);
       } catch (error) {
         throw invalidToken(error);
       }
-      const policy = verified.issuer.exchange;
+      const policy = verified.trustedIssuer.exchange;
       const now = deps.clock();
       if (policy === undefined) throw invalidToken(new TesseraError('ERR_TOKEN_WRONG_ISSUER', 'exchange disabled'));
       if (verified.expiresAt * 1000 <= now) throw invalidToken(new TesseraError('ERR_TOKEN_EXPIRED', 'expired'));
@@ -89,7 +93,7 @@ export function createTokenExchange(deps: TokenExchangeDeps): TokenExchange {
         throw validation('Provided AAD token issued for unexpected user.', 'userId');
       }
 
-      const identity = await deps.service.getOrCreate(externalCustomId(verified.issuer.issuer, userId));
+      const identity = await deps.service.getOrCreate(externalCustomId(verified.issuer, userId));
       const expiresAt = Math.min(verified.expiresAt, Math.floor(now / 1000) + MAX_LIFETIME_SECONDS);
       const accessToken = await deps.service.issueUntil(identity, policy.scopes, expiresAt, principal);
       return {

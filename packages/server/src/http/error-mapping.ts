@@ -50,6 +50,7 @@ export const WIRE_ERRORS: Readonly<Partial<Record<TesseraErrorCode, WireError>>>
   ERR_CONFIG_INVALID: { status: 500, acsCode: 'InternalServerError' },
   ERR_CONNECTION_STRING_INVALID: { status: 400, acsCode: 'ValidationError' },
   ERR_STORE_UNAVAILABLE: { status: 503, acsCode: 'ServiceUnavailable' },
+  ERR_ISSUER_UNAVAILABLE: { status: 503, acsCode: 'ServiceUnavailable' },
   ERR_REVOCATION_STALE: { status: 503, acsCode: 'ServiceUnavailable' },
   ERR_RATE_LIMITED: { status: 429, acsCode: 'TooManyRequests' },
   ERR_INTERNAL: { status: 500, acsCode: 'InternalServerError' },

@@ -3,7 +3,13 @@
 // (/admin/audit under audit/read): who, what, which identity, when, outcome — and never a token or a key.
 import { parseConnectionString } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureKey, type JwksFixture, serviceAccountClaims, signJwt, startJwksFixture } from './jwks-fixture.js';
+import {
+  fixtureKey,
+  type JwksFixture,
+  serviceAccountClaims,
+  signJwt,
+  startJwksFixture,
+} from '../../../oidc/test/jwks-fixture.js';
 import { startTlsServer, type TlsServer, tlsRequest } from './oidc-helpers.js';
 
 const AUDIENCE = 'tessera';

@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureKey, type JwksFixture, serviceAccountClaims, signJwt, startJwksFixture } from './jwks-fixture.js';
+import {
+  fixtureKey,
+  type JwksFixture,
+  serviceAccountClaims,
+  signJwt,
+  startJwksFixture,
+} from '../../../oidc/test/jwks-fixture.js';
 import { startTlsServer, type TlsServer, tlsRequest } from './oidc-helpers.js';
 
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';

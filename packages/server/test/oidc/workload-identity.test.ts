@@ -4,7 +4,13 @@
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restErrorOf } from '../e2e/helpers.js';
-import { fixtureKey, type JwksFixture, serviceAccountClaims, signJwt, startJwksFixture } from './jwks-fixture.js';
+import {
+  fixtureKey,
+  type JwksFixture,
+  serviceAccountClaims,
+  signJwt,
+  startJwksFixture,
+} from '../../../oidc/test/jwks-fixture.js';
 import { fixedCredential, startTlsServer, type TlsServer, tlsRequest } from './oidc-helpers.js';
 
 const AUDIENCE = 'tessera';

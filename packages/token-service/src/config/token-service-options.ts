@@ -3,10 +3,22 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import type { IdentityClient, IdentityClientCredential } from '@tessera/client';
 import { type RateLimit, TesseraError, base64ToBytes } from '@tessera/core';
+import { isAllowedIssuerUrl, type JwsAlgorithm, type OidcIssuer } from '@tessera/oidc';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import type { TrustedIssuer } from '../auth/oidc-verifier.js';
 import { parseRateRule } from '../limits/key-buckets.js';
 import { type Policy, loadPolicyFile, parsePolicy, policyAllowsGuests } from '../policy/policy.js';
+
+/** An identity provider whose tokens (OIDC ID tokens or JWT access tokens) authenticate app users. */
+export interface TrustedIssuer {
+  /** Exactly the `iss` its tokens carry (e.g. `https://login.example.com/realms/app`). */
+  readonly issuer: string;
+  /** Accepted `aud` values: your API's resource id for access tokens, or the client id for ID tokens. */
+  readonly audience: string | readonly string[];
+  /** JWKS location; default: from `<issuer>/.well-known/openid-configuration`. */
+  readonly jwksUri?: string;
+  /** Accepted algorithms. Default: RS256, RS384, RS512, PS256…, ES256, ES384, ES512, EdDSA. */
+  readonly algorithms?: readonly JwsAlgorithm[];
+}
 
 /** What a custom verify function returns for a valid app token. */
 export interface VerifiedAppUser {
@@ -84,7 +96,7 @@ export interface TokenServiceOptions {
 /** Options after validation and defaults. */
 export interface ResolvedTokenServiceOptions {
   readonly policy: Policy;
-  readonly issuers: readonly TrustedIssuer[];
+  readonly issuers: readonly OidcIssuer[];
   readonly anonymous: boolean;
   readonly corsOrigins: ReadonlySet<string>;
   readonly corsAnyOrigin: boolean;
@@ -174,18 +186,30 @@ export function resolveTokenServiceOptions(options: TokenServiceOptions): Resolv
   }
   if (options.policy === undefined) throw invalid('policy', 'a policy file is required.');
   const policy = typeof options.policy === 'string' ? loadPolicyFile(options.policy) : parsePolicy(options.policy);
-  const issuers = options.issuers ?? [];
-  for (const i of issuers) {
+  const issuers = (options.issuers ?? []).map((i): OidcIssuer => {
     try {
       new URL(i.issuer);
     } catch {
       throw invalid('issuer', `'${String(i.issuer).slice(0, 80)}' is not a URL.`);
     }
+    // Keys are fetched from the JWKS URL, or discovered under the issuer: https, or http on loopback only.
+    if (!isAllowedIssuerUrl(i.jwksUri ?? i.issuer)) {
+      throw invalid(
+        i.jwksUri === undefined ? 'issuer' : 'jwks-uri',
+        `'${String(i.jwksUri ?? i.issuer).slice(0, 80)}' must be an https:// URL (http:// only on localhost / 127.0.0.1).`,
+      );
+    }
     const audiences = typeof i.audience === 'string' ? [i.audience] : i.audience;
     if (audiences === undefined || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
       throw invalid('audience', `the issuer ${i.issuer} needs an audience (your API's resource id or client id).`);
     }
-  }
+    return {
+      issuer: i.issuer,
+      audiences,
+      ...(i.jwksUri === undefined ? {} : { jwksUri: i.jwksUri }),
+      ...(i.algorithms === undefined ? {} : { algorithms: i.algorithms }),
+    };
+  });
   const anonymous = options.anonymous ?? false;
   if (anonymous && !policyAllowsGuests(policy)) {
     throw invalid(

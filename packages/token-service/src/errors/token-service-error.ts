@@ -1,65 +1,45 @@
-import { isTesseraError, type TesseraErrorCode } from '@tessera/core';
+import { isTesseraError, TesseraError, type TesseraErrorCode } from '@tessera/core';
 
 /**
- * Every error the token service answers with: a stable code, its HTTP status and its meaning. Codes shared
- * with the rest of Tessera keep their meaning; the token service's own ones are listed after them.
- * This is the one place codes become statuses.
+ * The HTTP status of every code the token service answers with (their meanings are core's `ERROR_CODES`). This is
+ * the one place codes become statuses.
  */
 export const TOKEN_SERVICE_ERRORS = {
-  ERR_VALIDATION: { status: 400, meaning: 'A query or body field is missing or out of range; `target` names it.' },
-  ERR_BODY_MALFORMED: { status: 400, meaning: 'The request body is not a JSON object.' },
-  ERR_BODY_TOO_LARGE: { status: 413, meaning: 'The request body is larger than `--body-limit`.' },
-  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The request body is not `application/json`.' },
-  ERR_NOT_FOUND_ROUTE: { status: 404, meaning: 'No route matches the method and path.' },
-  ERR_AUTH_MISSING: { status: 401, meaning: 'No credentials, and anonymous guests are not enabled.' },
-  ERR_AUTH_UNSUPPORTED_SCHEME: {
-    status: 401,
-    meaning: '`Authorization` is neither `Bearer <app token>` nor `Session <secret>`.',
-  },
-  ERR_TOKEN_MALFORMED: { status: 401, meaning: 'The app token is not a well-formed signed JWT.' },
-  ERR_TOKEN_BAD_SIGNATURE: { status: 401, meaning: "The app token's signature does not verify." },
-  ERR_TOKEN_UNKNOWN_KEY: { status: 401, meaning: "The app token was signed by a key not in its issuer's JWKS." },
-  ERR_TOKEN_WRONG_ISSUER: { status: 401, meaning: 'The app token comes from an issuer this service does not trust.' },
-  ERR_TOKEN_WRONG_AUDIENCE: { status: 401, meaning: 'The app token is meant for another audience.' },
-  ERR_TOKEN_EXPIRED: { status: 401, meaning: 'The app token has expired.' },
-  ERR_TOKEN_NOT_YET_VALID: { status: 401, meaning: 'The app token is not valid yet (`nbf`/`iat` in the future).' },
-  ERR_SESSION_INVALID: { status: 401, meaning: 'The session secret is unknown, ended, or its tokens already expired.' },
-  ERR_POLICY_DENIED: {
-    status: 403,
-    meaning: 'The request asks for scopes or a lifetime the policy does not grant this user; nothing is widened.',
-  },
-  ERR_POLICY_NO_MATCH: { status: 403, meaning: 'No policy rule matches this user, so no token is issued.' },
-  ERR_ORIGIN_NOT_ALLOWED: {
-    status: 403,
-    meaning: 'The request comes from a browser origin not on the CORS allow-list.',
-  },
-  ERR_USER_NOT_MAPPED: {
-    status: 404,
-    meaning: 'This app user has no communication identity yet (`POST /api/user` creates it).',
-  },
-  ERR_RATE_LIMITED: { status: 429, meaning: 'Too many requests from this IP address or user; see `Retry-After`.' },
-  ERR_ANONYMOUS_CAP: {
-    status: 429,
-    meaning: 'This IP address created its hourly quota of guest identities; see `Retry-After`.',
-  },
-  ERR_ISSUER_UNAVAILABLE: {
-    status: 503,
-    meaning: "The app's identity provider (discovery or JWKS) could not be reached.",
-  },
-  ERR_IDENTITY_SERVER_UNAVAILABLE: {
-    status: 503,
-    meaning: 'The identity server could not be reached, or is throttling this service.',
-  },
-  ERR_IDENTITY_SERVER_FAILED: { status: 502, meaning: 'The identity server refused a request the token service made.' },
-  ERR_DEMO_UNAVAILABLE: {
-    status: 503,
-    meaning: 'The demo page is disabled, or `esbuild` is not installed to bundle it.',
-  },
-  ERR_INTERNAL: { status: 500, meaning: 'An unexpected error; the message never carries details.' },
-} as const satisfies Record<string, { status: number; meaning: string }>;
+  ERR_VALIDATION: { status: 400 },
+  ERR_BODY_MALFORMED: { status: 400 },
+  ERR_BODY_TOO_LARGE: { status: 413 },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  ERR_NOT_FOUND_ROUTE: { status: 404 },
+  ERR_AUTH_MISSING: { status: 401 },
+  ERR_AUTH_UNSUPPORTED_SCHEME: { status: 401 },
+  ERR_TOKEN_MALFORMED: { status: 401 },
+  ERR_TOKEN_BAD_SIGNATURE: { status: 401 },
+  ERR_TOKEN_UNKNOWN_KEY: { status: 401 },
+  ERR_TOKEN_WRONG_ISSUER: { status: 401 },
+  ERR_TOKEN_WRONG_AUDIENCE: { status: 401 },
+  ERR_TOKEN_EXPIRED: { status: 401 },
+  ERR_TOKEN_NOT_YET_VALID: { status: 401 },
+  ERR_SESSION_INVALID: { status: 401 },
+  ERR_POLICY_DENIED: { status: 403 },
+  ERR_POLICY_NO_MATCH: { status: 403 },
+  ERR_ORIGIN_NOT_ALLOWED: { status: 403 },
+  ERR_USER_NOT_MAPPED: { status: 404 },
+  ERR_RATE_LIMITED: { status: 429 },
+  ERR_ANONYMOUS_CAP: { status: 429 },
+  ERR_ISSUER_UNAVAILABLE: { status: 503 },
+  ERR_IDENTITY_SERVER_UNAVAILABLE: { status: 503 },
+  ERR_IDENTITY_SERVER_FAILED: { status: 502 },
+  ERR_DEMO_UNAVAILABLE: { status: 503 },
+  ERR_INTERNAL: { status: 500 },
+} as const satisfies Partial<Record<TesseraErrorCode, { status: number }>>;
 
-/** One stable token-service error code. */
+/** One code the token service answers with: a member of core's closed `TesseraErrorCode` union. */
 export type TokenServiceErrorCode = keyof typeof TOKEN_SERVICE_ERRORS;
+
+/** True when the token service answers `code` as is. */
+function isTokenServiceErrorCode(code: TesseraErrorCode): code is TokenServiceErrorCode {
+  return Object.hasOwn(TOKEN_SERVICE_ERRORS, code);
+}
 
 /** Options of {@link TokenServiceError}. */
 export interface TokenServiceErrorOptions {
@@ -70,17 +50,20 @@ export interface TokenServiceErrorOptions {
   cause?: unknown;
 }
 
-/** The error every token-service operation throws; `code` maps to an HTTP status in {@link TOKEN_SERVICE_ERRORS}. */
-export class TokenServiceError extends Error {
-  readonly code: TokenServiceErrorCode;
-  readonly target: string | undefined;
+/**
+ * The error every token-service operation throws: a `TesseraError` whose code has an HTTP status in
+ * {@link TOKEN_SERVICE_ERRORS}, plus the `Retry-After` to send.
+ */
+export class TokenServiceError extends TesseraError {
+  declare readonly code: TokenServiceErrorCode;
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: TokenServiceErrorCode, message: string, options: TokenServiceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, {
+      ...(options.target === undefined ? {} : { target: options.target }),
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+    });
     this.name = 'TokenServiceError';
-    this.code = code;
-    this.target = options.target;
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
@@ -99,8 +82,6 @@ export function isTokenServiceError(value: unknown, code?: TokenServiceErrorCode
 export interface TokenServiceErrorBody {
   error: { code: TokenServiceErrorCode; message: string; target?: string };
 }
-
-const SHARED_CODES = new Set<string>(Object.keys(TOKEN_SERVICE_ERRORS));
 
 /**
  * Turns anything thrown into status + body + Retry-After. A core `TesseraError` whose code the token service
@@ -158,9 +139,11 @@ export function identityServerError(error: unknown, operation: string): TokenSer
 
 function normalizeError(error: unknown): TokenServiceError {
   if (error instanceof TokenServiceError) return error;
-  if (isTesseraError(error) && SHARED_CODES.has(error.code)) {
-    return new TokenServiceError(error.code as TokenServiceErrorCode, error.message, {
+  if (isTesseraError(error) && isTokenServiceErrorCode(error.code)) {
+    const retryAfterSeconds = error.details?.retryAfterSeconds;
+    return new TokenServiceError(error.code, error.message, {
       ...(error.target === undefined ? {} : { target: error.target }),
+      ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}),
     });
   }
   return new TokenServiceError('ERR_INTERNAL', 'The token service could not complete the request.');

@@ -1,6 +1,7 @@
+import { isTesseraError } from '@tessera/core';
+import type { OidcVerifier } from '@tessera/oidc';
 import type { FastifyRequest } from 'fastify';
 import type { AppPrincipal, AppUser } from '../auth/app-principal.js';
-import type { OidcVerifier } from '../auth/oidc-verifier.js';
 import type { VerifyAppToken } from '../config/token-service-options.js';
 import { TokenServiceError, isTokenServiceError } from '../errors/token-service-error.js';
 import { readRoles } from '../policy/resolve-grant.js';
@@ -30,7 +31,7 @@ export async function verifyAppToken(token: string, request: FastifyRequest, dep
       oidcError = error;
     }
   }
-  const untrustedIssuer = oidcError === undefined || isTokenServiceError(oidcError, 'ERR_TOKEN_WRONG_ISSUER');
+  const untrustedIssuer = oidcError === undefined || isTesseraError(oidcError, 'ERR_TOKEN_WRONG_ISSUER');
   if (verified === undefined && deps.verify !== undefined && untrustedIssuer) {
     try {
       const custom = await deps.verify(token, request);

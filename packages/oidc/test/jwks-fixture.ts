@@ -1,26 +1,30 @@
 // A minimal token issuer for the cases a certified provider will not produce on demand: Kubernetes-style
 // service-account tokens (JWKS at /openid/v1/jwks, as the API server publishes it), key rotation, odd algorithms,
-// and deliberately broken tokens. Signs with node:crypto; counts JWKS fetches.
-import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+// deliberately broken tokens, and a provider that is down, stalls or answers too much. Signs with node:crypto;
+// counts requests and JWKS fetches. Shared by the @tessera/oidc, server and CLI tests.
+import { constants, createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A signing key of the fixture. */
 export interface FixtureKey {
   readonly kid: string;
-  readonly alg: 'RS256' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
+  readonly alg: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
   readonly privateKey: KeyObject;
+  /** What the JWKS publishes (replace it to publish something odd). */
   readonly publicJwk: Record<string, unknown>;
 }
+
+const CURVES = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' } as const;
 
 /** Creates a key pair for an algorithm. */
 export function fixtureKey(kid: string, alg: FixtureKey['alg']): FixtureKey {
   const pair =
-    alg === 'RS256' || alg === 'PS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : alg === 'EdDSA'
-        ? generateKeyPairSync('ed25519')
-        : generateKeyPairSync('ec', { namedCurve: alg === 'ES256' ? 'P-256' : 'P-384' });
+    alg === 'EdDSA'
+      ? generateKeyPairSync('ed25519')
+      : alg.startsWith('ES')
+        ? generateKeyPairSync('ec', { namedCurve: CURVES[alg as keyof typeof CURVES] })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     kid,
     alg,
@@ -31,7 +35,7 @@ export function fixtureKey(kid: string, alg: FixtureKey['alg']): FixtureKey {
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** Signs a compact JWS with node:crypto. */
+/** Signs a compact JWS with node:crypto (`header` adds to or overrides `alg`, `typ` and `kid`). */
 export function signJwt(
   key: FixtureKey,
   payload: Record<string, unknown>,
@@ -39,14 +43,19 @@ export function signJwt(
 ): string {
   const input = `${b64({ alg: key.alg, typ: 'JWT', kid: key.kid, ...header })}.${b64(payload)}`;
   const data = Buffer.from(input);
+  const hash = `sha${key.alg.slice(2)}`;
   const signature =
     key.alg === 'EdDSA'
       ? sign(null, data, key.privateKey)
-      : key.alg === 'PS256'
-        ? sign('sha256', data, { key: key.privateKey, padding: 6, saltLength: 32 })
-        : key.alg === 'RS256'
-          ? sign('sha256', data, key.privateKey)
-          : sign(key.alg === 'ES256' ? 'sha256' : 'sha384', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+      : key.alg.startsWith('PS')
+        ? sign(hash, data, {
+            key: key.privateKey,
+            padding: constants.RSA_PKCS1_PSS_PADDING,
+            saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+          })
+        : key.alg.startsWith('RS')
+          ? sign(hash, data, key.privateKey)
+          : sign(hash, data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -65,8 +74,17 @@ export interface JwksFixture {
   published: FixtureKey[];
   /** What the discovery document claims as issuer (tests a mismatch). */
   discoveryIssuer: string;
+  /** What the discovery document names as `jwks_uri`. */
+  discoveryJwksUri: string;
   /** Answer 503 to everything. */
   down: boolean;
+  /** Accept requests but never answer them. */
+  stall: boolean;
+  /** Bytes of filler added to the JWKS document (tests the size limit). */
+  jwksPadding: number;
+  /** Every request received, discovery included, answered or not. */
+  readonly requests: number;
+  /** JWKS documents served. */
   readonly jwksFetches: number;
   close(): Promise<void>;
 }
@@ -77,12 +95,20 @@ export async function startJwksFixture(published: FixtureKey[]): Promise<JwksFix
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let fetches = 0;
+  let requests = 0;
+  const jwksUri = `${issuer}/openid/v1/jwks`;
   const fixture: JwksFixture = {
     issuer,
-    jwksUri: `${issuer}/openid/v1/jwks`,
+    jwksUri,
     published,
     discoveryIssuer: issuer,
+    discoveryJwksUri: jwksUri,
     down: false,
+    stall: false,
+    jwksPadding: 0,
+    get requests() {
+      return requests;
+    },
     get jwksFetches() {
       return fetches;
     },
@@ -93,6 +119,8 @@ export async function startJwksFixture(published: FixtureKey[]): Promise<JwksFix
       }),
   };
   server.on('request', (req, res) => {
+    requests++;
+    if (fixture.stall) return;
     res.setHeader('content-type', 'application/json');
     if (fixture.down) {
       res.statusCode = 503;
@@ -100,10 +128,11 @@ export async function startJwksFixture(published: FixtureKey[]): Promise<JwksFix
       return;
     }
     if (req.url === '/.well-known/openid-configuration') {
-      res.end(JSON.stringify({ issuer: fixture.discoveryIssuer, jwks_uri: fixture.jwksUri }));
+      res.end(JSON.stringify({ issuer: fixture.discoveryIssuer, jwks_uri: fixture.discoveryJwksUri }));
     } else if (req.url === '/openid/v1/jwks') {
       fetches++;
-      res.end(JSON.stringify({ keys: fixture.published.map((k) => k.publicJwk) }));
+      const filler = fixture.jwksPadding > 0 ? { filler: 'x'.repeat(fixture.jwksPadding) } : {};
+      res.end(JSON.stringify({ keys: fixture.published.map((k) => k.publicJwk), ...filler }));
     } else {
       res.statusCode = 404;
       res.end('{}');
