@@ -64,21 +64,22 @@ export function contentHash(body: Buffer): string {
  * (which re-encodes the query, e.g. `%20` → `+`); Python's over plain HTTP drops the leading slash; some sign
  * it decoded.
  */
-function candidatePaths(rawUrl: string): string[] {
-  const out = [rawUrl];
+function* candidatePaths(rawUrl: string): Generator<string> {
+  // Lazily: the raw form matches nearly every request, so the variants are only built after a miss.
+  yield rawUrl;
   const q = rawUrl.indexOf('?');
   if (q >= 0) {
     const normalized = `${rawUrl.slice(0, q)}?${new URLSearchParams(rawUrl.slice(q + 1)).toString()}`;
-    if (normalized !== rawUrl) out.push(normalized);
+    if (normalized !== rawUrl) yield normalized;
   }
-  if (rawUrl.startsWith('/')) out.push(rawUrl.slice(1));
+  if (rawUrl.startsWith('/')) yield rawUrl.slice(1);
+  let decoded: string | undefined;
   try {
-    const decoded = decodeURIComponent(rawUrl);
-    if (decoded !== rawUrl) out.push(decoded);
+    decoded = decodeURIComponent(rawUrl);
   } catch {
-    // not decodable: only the raw form can match
+    // not decodable: only the forms above can match
   }
-  return out;
+  if (decoded !== undefined && decoded !== rawUrl) yield decoded;
 }
 
 /**
