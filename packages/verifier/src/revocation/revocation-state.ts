@@ -1,0 +1,91 @@
+import type { AccessKeyVersions, IdentityRevocationState, RevocationState } from '@tessera/core';
+
+const LIVE: IdentityRevocationState = Object.freeze({ epoch: 0, deleted: false });
+
+/** The feed's snapshot, as sent in `event: snapshot`. */
+export interface RevocationSnapshotData {
+  readonly seq: number;
+  readonly identities: ReadonlyArray<{ readonly id: string; readonly epoch: number; readonly deleted: boolean }>;
+  readonly keys: AccessKeyVersions;
+}
+
+/**
+ * Ids are compared case-insensitively (they are GUID-based); the feed may carry raw ids (`8:acs:…`) and tokens
+ * always do, so one key form serves both.
+ */
+export function identityKey(id: string): string {
+  return id.toLowerCase();
+}
+
+/**
+ * The compact revocation facts a verifier keeps: identity → {epoch, deleted} for identities ever revoked or
+ * deleted (an identity not listed is live at epoch 0 — the feed's snapshot lists only the others), and the
+ * versions of the access keys that can mint tokens.
+ */
+export class RevocationStateStore {
+  #identities = new Map<string, IdentityRevocationState>();
+  #keys: AccessKeyVersions = { primary: 1, secondary: 1 };
+  #seq: number | undefined;
+  #version = 0;
+
+  /**
+   * Grows on every change. A cached verification remembers the version it was judged at and skips re-judging
+   * while nothing has changed; any revocation bumps it, so the next hit is judged again.
+   */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Sequence number of the last applied feed entry; undefined before the first snapshot. */
+  get seq(): number | undefined {
+    return this.#seq;
+  }
+
+  get accessKeys(): AccessKeyVersions {
+    return this.#keys;
+  }
+
+  /** Number of identities with revocation facts. */
+  get size(): number {
+    return this.#identities.size;
+  }
+
+  /** Replaces everything with a snapshot. */
+  applySnapshot(snapshot: RevocationSnapshotData): void {
+    const next = new Map<string, IdentityRevocationState>();
+    for (const entry of snapshot.identities) {
+      next.set(identityKey(entry.id), Object.freeze({ epoch: entry.epoch, deleted: entry.deleted }));
+    }
+    this.#identities = next;
+    this.#keys = Object.freeze({ primary: snapshot.keys.primary, secondary: snapshot.keys.secondary });
+    this.#seq = snapshot.seq;
+    this.#version++;
+  }
+
+  /** Applies `identity.revoked` / `identity.deleted`. Epochs only grow; deletion is final. */
+  applyIdentity(seq: number, id: string, epoch: number, deleted: boolean): void {
+    const key = identityKey(id);
+    const prev = this.#identities.get(key) ?? LIVE;
+    this.#identities.set(key, Object.freeze({ epoch: Math.max(prev.epoch, epoch), deleted: prev.deleted || deleted }));
+    this.#advance(seq);
+  }
+
+  /** Applies `key.regenerated`; the read-only verifier key cannot mint tokens and is ignored. */
+  applyKey(seq: number, keyName: string, version: number): void {
+    if (keyName === 'primary' || keyName === 'secondary') {
+      const current = this.#keys[keyName];
+      if (version > current) this.#keys = Object.freeze({ ...this.#keys, [keyName]: version });
+    }
+    this.#advance(seq);
+  }
+
+  /** The facts `checkRevocation` judges a token of `identity` against. */
+  stateFor(identity: string): RevocationState {
+    return { identity: this.#identities.get(identityKey(identity)) ?? LIVE, accessKeys: this.#keys };
+  }
+
+  #advance(seq: number): void {
+    this.#version++;
+    if (this.#seq === undefined || seq > this.#seq) this.#seq = seq;
+  }
+}
