@@ -58,7 +58,7 @@ declare module 'fastify' {
     identityId: string | undefined;
     principal: Principal | undefined;
     /** Set by `acs()` on routes that write an audit entry. */
-    audited: boolean | undefined;
+    audited: boolean | 'failures' | undefined;
     /** The Tessera error code answered, for the audit log. */
     errorCode: string | undefined;
   }
@@ -77,7 +77,7 @@ export interface AcsRouteOptions {
   /** The operation's rate limit bucket, if it has one. */
   readonly rateLimit?: RateLimitedOperation;
   /** Whether each call is recorded in the audit log (default true; the verifiers' read paths opt out). */
-  readonly audit?: boolean;
+  readonly audit?: boolean | 'failures';
 }
 
 /** What an ACS-style route handler receives after api-version, authentication and authorization. */
@@ -149,7 +149,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Audit entries are recorded as the reply is sent (not on 'finish'), so once a caller has its answer the entry
   // is buffered, and a shutdown right after still flushes it.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.audited === true && deps.access !== undefined) {
+    const audited = request.audited === true || (request.audited === 'failures' && reply.statusCode >= 400);
+    if (audited && deps.access !== undefined) {
       request.audited = false;
       deps.access.audit.record({
         at: deps.clock(),
@@ -214,7 +215,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   ) => {
     return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       request.operation = options.operation;
-      request.audited = options.audit !== false;
+      request.audited = options.audit ?? true;
       const query = request.query as Record<string, unknown>;
       const given = typeof query['api-version'] === 'string' ? (query['api-version'] as string) : undefined;
       const version =
@@ -320,7 +321,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.post(
     '/identities/:id/::issueAccessToken',
     acs(
-      { operation: 'identity.issueToken', apiVersion: 'required', action: 'tokens/issue', rateLimit: 'issue' },
+      // Only refused issues are audited: successful ones are the hot path and would swamp the log; each still
+      // writes its request log line (operation, identity, principal, status).
+      {
+        operation: 'identity.issueToken',
+        apiVersion: 'required',
+        action: 'tokens/issue',
+        rateLimit: 'issue',
+        audit: 'failures',
+      },
       async (request, _reply, { version, principal, body }) => {
         const id = idParam(request);
         const scopes = parseScopes(body.scopes, { allowed: version.scopes, field: 'scopes' });

@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
@@ -82,7 +82,7 @@ function newKeyBase64(): string {
 function decodeKeys(records: readonly AccessKeyRecord[], box: SecretBox): LiveAccessKey[] {
   return records.map((r) => {
     const base64 = box.open(r.secret);
-    return { name: r.name, version: r.version, base64, bytes: Buffer.from(base64, 'base64') };
+    return { name: r.name, version: r.version, base64, secret: createSecretKey(Buffer.from(base64, 'base64')) };
   });
 }
 
@@ -94,6 +94,12 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     { level: input.logLevel ?? 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime },
     input.logDestination ?? process.stdout,
   );
+  // Node's recursive mkdir never returns under procfs/sysfs: refuse those before trying.
+  if (/^\/(proc|sys)(\/|$)/.test(resolvePath(options.dataDir))) {
+    throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --data-dir: ${options.dataDir} is inside /proc or /sys.`, {
+      target: 'data-dir',
+    });
+  }
   try {
     mkdirSync(options.dataDir, { recursive: true });
   } catch (cause) {

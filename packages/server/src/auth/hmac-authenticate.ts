@@ -142,17 +142,15 @@ export function hmacAuthenticate(req: HmacRequest, options: HmacAuthenticateOpti
   }
   const given = Buffer.from(auth.signature, 'base64');
   for (const path of candidatePaths(req.rawUrl)) {
-    const stringToSign = Buffer.from(
-      buildStringToSign({
-        method: req.method,
-        pathAndQuery: path,
-        date: date ?? '',
-        host: host ?? '',
-        contentHash: claimedHash ?? '',
-      }),
-    );
+    const stringToSign = buildStringToSign({
+      method: req.method,
+      pathAndQuery: path,
+      date: date ?? '',
+      host: host ?? '',
+      contentHash: claimedHash ?? '',
+    });
     for (const key of options.keys.current()) {
-      const expected = createHmac('sha256', key.bytes).update(stringToSign).digest();
+      const expected = createHmac('sha256', key.secret).update(stringToSign, 'utf8').digest();
       if (expected.length === given.length && timingSafeEqual(expected, given)) return key;
     }
   }

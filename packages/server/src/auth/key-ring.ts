@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { AccessKeyName } from '../store/store.js';
 
 /** One access key held in memory, decoded, with its version. */
@@ -6,8 +7,8 @@ export interface LiveAccessKey {
   readonly version: number;
   /** The base64 text as shown to users. */
   readonly base64: string;
-  /** The decoded bytes HMAC is keyed with. */
-  readonly bytes: Buffer;
+  /** The decoded key, imported once so HMAC does no key set-up per request. */
+  readonly secret: KeyObject;
 }
 
 /** The resource's current access keys. Replaced wholesale on regeneration so readers never see half a change. */

@@ -300,14 +300,20 @@ describe('audit log', () => {
         code: 'ERR_FORBIDDEN',
       },
       { actor: 'key:verifier', operation: 'identity.delete', outcome: 'failure', status: 403, code: 'ERR_FORBIDDEN' },
-      { actor: 'key:primary', operation: 'identity.issueToken', outcome: 'success', status: 200, code: undefined },
+      // A successful issue is not audited (hot path; it has its request log line) — a refused one is, below.
       { actor: 'key:primary', operation: 'identity.create', outcome: 'success', status: 201, code: undefined },
     ]);
+    const refused = await tlsRequest(tessera, 'POST', `${path}/:issueAccessToken?api-version=2023-10-01`, verifier(), {
+      scopes: ['chat'],
+    });
+    expect(refused.status).toBe(403);
     const all = await tlsRequest(tessera, 'GET', `/admin/audit?since=${since}`, primary());
     const ops = (all.json.value as Array<Record<string, unknown>>).map((e) => `${e.operation}:${e.status}`);
     expect(ops).toContain('identity.delete:401');
     expect(ops).toContain('admin.keys.list:200');
     expect(ops).not.toContain('token.introspect:200');
+    expect(ops).not.toContain('identity.issueToken:200');
+    expect(ops).toContain('identity.issueToken:403');
     const regen = (all.json.value as Array<Record<string, unknown>>).find(
       (e) => e.operation === 'admin.keys.regenerate',
     );
