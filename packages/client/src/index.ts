@@ -54,13 +54,8 @@ export {
   type RequestAuthenticator,
   type TokenCredentialLike,
 } from './http/request-authenticator.js';
-export {
-  createHmacHeaders,
-  importHmacKey,
-  contentHash,
-  type HmacHeaders,
-  type HmacSignInput,
-} from './http/create-hmac-headers.js';
+export { createHmacHeaders, type HmacHeaders, type HmacSignInput } from './http/create-hmac-headers.js';
+export { importHmacKey, contentHash, type HmacKey } from '@tessera/core';
 export {
   CircuitBreaker,
   CircuitBreakerRegistry,

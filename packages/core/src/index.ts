@@ -61,6 +61,15 @@ export {
   type HmacAuthorization,
 } from './hmac/string-to-sign.js';
 export {
+  importHmacKey,
+  contentHash,
+  signRequestHeaders,
+  type HmacKey,
+  type HmacSubtle,
+  type SignRequestOptions,
+  type SignedRequestHeaders,
+} from './hmac/sign-request.js';
+export {
   formatConnectionString,
   parseConnectionString,
   normalizeEndpoint,

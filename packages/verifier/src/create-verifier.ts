@@ -7,13 +7,13 @@ import {
   authorize,
   checkRevocation,
   checkTokenTimes,
+  decodeJwt,
   normalizeEndpoint,
   parseClaims,
   parseConnectionString,
   scopesOf,
 } from '@tessera/core';
 import { TokenCache } from './cache/token-cache.js';
-import { decodeToken } from './decode-token.js';
 import { type FetchLike, type ServerMetadata, fetchServerMetadata } from './discovery.js';
 import { verifierError } from './errors.js';
 import { KeySet } from './jwks/key-set.js';
@@ -254,7 +254,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   async function verifyFresh(token: string, now: number): Promise<VerifiedToken> {
-    const decoded = decodeToken(token);
+    const decoded = decodeJwt(token);
     if (decoded.header.alg !== 'ES256') throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'alg must be ES256' });
     const kid = decoded.header.kid;
     if (kid === undefined || kid === '') throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'no kid in header' });

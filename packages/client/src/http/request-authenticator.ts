@@ -1,6 +1,5 @@
-import { TesseraError } from '@tessera/core';
+import { type HmacKey, TesseraError, importHmacKey, signRequestHeaders } from '@tessera/core';
 import type { AbortSignalLike } from '../runtime/abort-signal-like.js';
-import { createHmacHeaders, importHmacKey } from './create-hmac-headers.js';
 import type { Clock } from '../runtime/clock.js';
 
 /** A function that returns a bearer token (an Entra / OIDC access token) for the identity server. */
@@ -41,24 +40,15 @@ export interface RequestAuthenticator {
 
 /** HMAC-SHA256 with an access key; the imported CryptoKey is cached until the key text changes. */
 export function hmacAuthenticator(source: AccessKeyCredentialLike, clock: Clock): RequestAuthenticator {
-  let cached: { key: string; crypto: Promise<CryptoKey> } | undefined;
+  let cached: { key: string; crypto: Promise<HmacKey> } | undefined;
   return {
     scheme: 'hmac',
     async headers(request) {
       const key = source.key;
       if (cached === undefined || cached.key !== key) cached = { key, crypto: importHmacKey(key) };
-      const signed = await createHmacHeaders({
-        method: request.method,
-        url: request.url,
-        body: request.body,
-        key: await cached.crypto,
-        date: clock.now(),
-      });
-      return {
-        'x-ms-date': signed['x-ms-date'],
-        'x-ms-content-sha256': signed['x-ms-content-sha256'],
-        authorization: signed.authorization,
-      };
+      const { method, url, body } = request;
+      const signed = await signRequestHeaders({ key: await cached.crypto, method, url, body, nowMs: clock.now() });
+      return { ...signed };
     },
   };
 }
