@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { TesseraError } from '@tessera/core';
-import { adminRequest, adminTarget, TARGET_OPTIONS, TARGET_USAGE } from './roles-command.js';
+import { adminRequest, adminTarget, TARGET_OPTIONS, TARGET_USAGE } from './admin-request.js';
 
 /** Usage of `tessera audit`. */
 export const AUDIT_USAGE = `  audit              who did what to which identity, when, and how it ended (newest first)

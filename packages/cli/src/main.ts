@@ -1,5 +1,6 @@
 import { isTesseraError } from '@tessera/core';
 import { AUDIT_USAGE, auditCommand } from './audit-command.js';
+import { TARGET_USAGE } from './admin-request.js';
 import { keysCommand } from './keys-command.js';
 import { ROLES_USAGE, rolesCommand } from './roles-command.js';
 import { envName, SERVE_SETTINGS, serveCommand } from './serve-command.js';
@@ -16,8 +17,7 @@ ${flags}
   keys list          show the access keys and connection strings of a running server
   keys regenerate --key primary|secondary|verifier
                      regenerate a key: the old one stops working at once and tokens minted with it are revoked
-      --connection-string <cs>   [TESSERA_CONNECTION_STRING]
-      --json                     print JSON
+${TARGET_USAGE}
 ${ROLES_USAGE}
 ${AUDIT_USAGE}
 ${TOKEN_SERVICE_USAGE}
