@@ -12,11 +12,33 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+const spawned = new Set<ChildProcess>();
+
+/**
+ * Kills every server this module spawned and that is still running — including those whose siblings failed to
+ * start, which a `Promise.all` of spawns would otherwise leak. Call from `afterAll`.
+ */
+export async function killAllServers(): Promise<void> {
+  await Promise.all(
+    [...spawned].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          spawned.delete(child);
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
 /** Spawns `tessera serve` with the given flags and waits for its connection string line. */
 export async function spawnServer(flags: readonly string[]): Promise<ServerProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'silent', ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   let out = '';
   let err = '';
   const connectionString = await new Promise<string>((resolve, reject) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type ServerProcess, spawnServer, subscribeFeed, waitFor } from './cluster-helpers.js';
+import { call, killAllServers, type ServerProcess, spawnServer, subscribeFeed, waitFor } from './cluster-helpers.js';
 
 // Issue 7 "many processes, one truth": three `tessera serve` processes on one real PostgreSQL. A change made
 // through one process must take effect in the others (caches, key rings, feed subscribers) within 1 s,
@@ -42,7 +42,7 @@ describe('three server processes on one PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    await Promise.all([a, b, c].map((p) => p?.stop('SIGKILL')));
+    await killAllServers();
     const client = new pg.Client({ connectionString: PG });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
@@ -174,7 +174,7 @@ describe('rate-limit counters shared by all processes on PostgreSQL', () => {
     p = await Promise.all([spawnServer(flags), spawnServer(flags)]);
   });
   afterAll(async () => {
-    await Promise.all(p.map((s) => s.stop('SIGKILL')));
+    await killAllServers();
     const client = new pg.Client({ connectionString: PG });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
