@@ -2,20 +2,30 @@ import { TesseraError } from '@tessera/core';
 import pg from 'pg';
 import type {
   AccessKeyName,
-  AccessKeyRecord,
-  AuditRecord,
   CreateIdentityInput,
   CreateIdentityResult,
   IdentityRecord,
-  ResourceRecord,
-  RevocationEvent,
   RevocationSnapshot,
-  RoleAssignmentRecord,
-  RoleDefinitionRecord,
-  RolePrincipalType,
-  SigningKeyRecord,
   Store,
 } from './store.js';
+import {
+  toAccessKey,
+  toAssignment,
+  toAudit,
+  toEvent,
+  toIdentity,
+  toResource,
+  toRoleDefinition,
+  toSigningKey,
+  type AccessKeyRow,
+  type AuditRow,
+  type EventRow,
+  type IdentityRow,
+  type ResourceRow,
+  type RoleAssignmentRow,
+  type RoleDefinitionRow,
+  type SigningKeyRow,
+} from './rows.js';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -158,78 +168,6 @@ CREATE TABLE {s}.rate_counters (
   },
 ];
 
-interface IdentityRow {
-  id: string;
-  custom_id: string | null;
-  created_at: string;
-  deleted_at: string | null;
-  epoch: number;
-  last_token_issued_at: string | null;
-}
-
-interface EventRow {
-  seq: string;
-  at: string;
-  type: string;
-  identity_id: string | null;
-  epoch: number | null;
-  key_name: string | null;
-  version: number | null;
-}
-
-interface AccessKeyRow {
-  name: string;
-  version: number;
-  secret: string;
-  updated_at: string;
-}
-
-interface SigningKeyRow {
-  kid: string;
-  alg: string;
-  private_key: string;
-  public_jwk: string;
-  created_at: string;
-  status: string;
-}
-
-interface ResourceRow {
-  resource_id: string;
-  location: string;
-  created_at: string;
-}
-
-interface RoleAssignmentRow {
-  id: string;
-  role: string;
-  issuer: string;
-  principal_type: string;
-  principal_id: string;
-  description: string | null;
-  created_at: string;
-  created_by: string;
-}
-
-interface RoleDefinitionRow {
-  name: string;
-  description: string | null;
-  actions: unknown;
-  updated_at: string;
-}
-
-interface AuditRow {
-  seq: string;
-  at: string;
-  actor: string;
-  operation: string;
-  identity_id: string | null;
-  outcome: string;
-  status: number;
-  code: string | null;
-  request_id: string;
-  detail: string | null;
-}
-
 const ASSIGNMENT_COLUMNS = 'id, role, issuer, principal_type, principal_id, description, created_at, created_by';
 
 const IDENTITY_COLUMNS = 'id, custom_id, created_at, deleted_at, epoch, last_token_issued_at';
@@ -312,97 +250,6 @@ function assertPostgresUrl(connectionString: string): void {
       target: 'connectionString',
     });
   }
-}
-
-function toIdentity(row: IdentityRow): IdentityRecord {
-  return {
-    id: row.id,
-    customId: row.custom_id ?? undefined,
-    createdAt: Number(row.created_at),
-    deletedAt: row.deleted_at === null ? undefined : Number(row.deleted_at),
-    epoch: row.epoch,
-    lastTokenIssuedAt: row.last_token_issued_at === null ? undefined : Number(row.last_token_issued_at),
-  };
-}
-
-function toKeyName(name: string): AccessKeyName {
-  if (name === 'primary' || name === 'secondary' || name === 'verifier') return name;
-  throw new TesseraError('ERR_INTERNAL', 'The store holds an access key with an unknown name.');
-}
-
-function toAccessKey(row: AccessKeyRow): AccessKeyRecord {
-  return { name: toKeyName(row.name), version: row.version, secret: row.secret, updatedAt: Number(row.updated_at) };
-}
-
-function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
-  return {
-    kid: row.kid,
-    alg: row.alg,
-    privateKey: row.private_key,
-    publicJwk: row.public_jwk,
-    createdAt: Number(row.created_at),
-    status: row.status === 'retired' ? 'retired' : 'active',
-  };
-}
-
-function toResource(row: ResourceRow): ResourceRecord {
-  return { resourceId: row.resource_id, location: row.location, createdAt: Number(row.created_at) };
-}
-
-function toPrincipalType(type: string): RolePrincipalType {
-  if (type === 'subject' || type === 'objectId' || type === 'appId' || type === 'group' || type === 'appRole') {
-    return type;
-  }
-  throw new TesseraError('ERR_INTERNAL', 'The store holds a role assignment with an unknown principal type.');
-}
-
-function toAssignment(row: RoleAssignmentRow): RoleAssignmentRecord {
-  return {
-    id: row.id,
-    role: row.role,
-    issuer: row.issuer,
-    principalType: toPrincipalType(row.principal_type),
-    principalId: row.principal_id,
-    description: row.description ?? undefined,
-    createdAt: Number(row.created_at),
-    createdBy: row.created_by,
-  };
-}
-
-function toRoleDefinition(row: RoleDefinitionRow): RoleDefinitionRecord {
-  return {
-    name: row.name,
-    description: row.description ?? undefined,
-    actions: Array.isArray(row.actions) ? row.actions.filter((a): a is string => typeof a === 'string') : [],
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function toAudit(row: AuditRow): AuditRecord {
-  return {
-    seq: Number(row.seq),
-    at: Number(row.at),
-    actor: row.actor,
-    operation: row.operation,
-    identityId: row.identity_id ?? undefined,
-    outcome: row.outcome === 'success' ? 'success' : 'failure',
-    status: row.status,
-    code: row.code ?? undefined,
-    requestId: row.request_id,
-    detail: row.detail ?? undefined,
-  };
-}
-
-function toEvent(row: EventRow): RevocationEvent {
-  const seq = Number(row.seq);
-  const at = Number(row.at);
-  if ((row.type === 'identity.revoked' || row.type === 'identity.deleted') && row.identity_id !== null) {
-    return { seq, at, type: row.type, identityId: row.identity_id, epoch: row.epoch ?? 0 };
-  }
-  if (row.type === 'key.regenerated' && row.key_name !== null) {
-    return { seq, at, type: row.type, keyName: toKeyName(row.key_name), version: row.version ?? 0 };
-  }
-  throw new TesseraError('ERR_INTERNAL', `The store holds a malformed event (seq ${seq}).`);
 }
 
 /**

@@ -10,16 +10,27 @@ import type {
   AuditRecord,
   CreateIdentityInput,
   CreateIdentityResult,
-  IdentityRecord,
   ResourceRecord,
-  RevocationEvent,
   RevocationSnapshot,
   RoleAssignmentRecord,
   RoleDefinitionRecord,
-  RolePrincipalType,
   SigningKeyRecord,
   Store,
 } from './store.js';
+import {
+  toAccessKey,
+  toAssignment,
+  toAudit,
+  toEvent,
+  toIdentity,
+  toRoleDefinition,
+  type AccessKeyRow,
+  type AuditRow,
+  type EventRow,
+  type IdentityRow,
+  type RoleAssignmentRow,
+  type RoleDefinitionRow,
+} from './rows.js';
 
 /** Options for {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -65,142 +76,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX audit_at ON audit (at);
    CREATE INDEX audit_identity ON audit (identity_id, seq) WHERE identity_id IS NOT NULL;`,
 ];
-
-interface IdentityRow {
-  id: string;
-  custom_id: string | null;
-  created_at: number;
-  deleted_at: number | null;
-  epoch: number;
-  last_token_issued_at: number | null;
-}
-
-interface EventRow {
-  seq: number;
-  at: number;
-  type: string;
-  identity_id: string | null;
-  epoch: number | null;
-  key_name: string | null;
-  version: number | null;
-}
-
-interface RoleAssignmentRow {
-  id: string;
-  role: string;
-  issuer: string;
-  principal_type: string;
-  principal_id: string;
-  description: string | null;
-  created_at: number;
-  created_by: string;
-}
-
-interface RoleDefinitionRow {
-  name: string;
-  description: string | null;
-  actions: string;
-  updated_at: number;
-}
-
-interface AuditRow {
-  seq: number;
-  at: number;
-  actor: string;
-  operation: string;
-  identity_id: string | null;
-  outcome: string;
-  status: number;
-  code: string | null;
-  request_id: string;
-  detail: string | null;
-}
-
-interface KeyRow {
-  name: string;
-  version: number;
-  secret: string;
-  updated_at: number;
-}
-
-function toIdentity(row: IdentityRow): IdentityRecord {
-  return {
-    id: row.id,
-    customId: row.custom_id ?? undefined,
-    createdAt: row.created_at,
-    deletedAt: row.deleted_at ?? undefined,
-    epoch: row.epoch,
-    lastTokenIssuedAt: row.last_token_issued_at ?? undefined,
-  };
-}
-
-function toPrincipalType(type: string): RolePrincipalType {
-  if (type === 'subject' || type === 'objectId' || type === 'appId' || type === 'group' || type === 'appRole') {
-    return type;
-  }
-  throw new TesseraError('ERR_INTERNAL', 'Stored role assignment has an unknown principal type.');
-}
-
-function toAssignment(row: RoleAssignmentRow): RoleAssignmentRecord {
-  return {
-    id: row.id,
-    role: row.role,
-    issuer: row.issuer,
-    principalType: toPrincipalType(row.principal_type),
-    principalId: row.principal_id,
-    description: row.description ?? undefined,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-  };
-}
-
-function toRoleDefinition(row: RoleDefinitionRow): RoleDefinitionRecord {
-  const actions: unknown = JSON.parse(row.actions);
-  return {
-    name: row.name,
-    description: row.description ?? undefined,
-    actions: Array.isArray(actions) ? actions.filter((a): a is string => typeof a === 'string') : [],
-    updatedAt: row.updated_at,
-  };
-}
-
-function toAudit(row: AuditRow): AuditRecord {
-  return {
-    seq: row.seq,
-    at: row.at,
-    actor: row.actor,
-    operation: row.operation,
-    identityId: row.identity_id ?? undefined,
-    outcome: row.outcome === 'success' ? 'success' : 'failure',
-    status: row.status,
-    code: row.code ?? undefined,
-    requestId: row.request_id,
-    detail: row.detail ?? undefined,
-  };
-}
-
-function toKeyName(name: string): AccessKeyName {
-  if (name === 'primary' || name === 'secondary' || name === 'verifier') return name;
-  throw new TesseraError('ERR_INTERNAL', 'Stored access key has an unknown name.');
-}
-
-function toKey(row: KeyRow): AccessKeyRecord {
-  return { name: toKeyName(row.name), version: row.version, secret: row.secret, updatedAt: row.updated_at };
-}
-
-function toEvent(row: EventRow): RevocationEvent {
-  if (row.type === 'key.regenerated') {
-    return {
-      seq: row.seq,
-      at: row.at,
-      type: 'key.regenerated',
-      keyName: toKeyName(row.key_name ?? ''),
-      version: row.version ?? 0,
-    };
-  }
-  const type = row.type === 'identity.deleted' ? 'identity.deleted' : 'identity.revoked';
-  return { seq: row.seq, at: row.at, type, identityId: row.identity_id ?? '', epoch: row.epoch ?? 0 };
-}
 
 /**
  * The embedded SQLite store (better-sqlite3, WAL). Calls are synchronous underneath and return settled
@@ -263,8 +138,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     revoked: db.prepare<[], { id: string; epoch: number; deleted_at: number | null }>(
       'SELECT id, epoch, deleted_at FROM identities WHERE epoch > 0 OR deleted_at IS NOT NULL',
     ),
-    keys: db.prepare<[], KeyRow>('SELECT * FROM access_keys ORDER BY name'),
-    key: db.prepare<[string], KeyRow>('SELECT * FROM access_keys WHERE name = ?'),
+    keys: db.prepare<[], AccessKeyRow>('SELECT * FROM access_keys ORDER BY name'),
+    key: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE name = ?'),
     insertKey: db.prepare('INSERT INTO access_keys (name, version, secret, updated_at) VALUES (?, ?, ?, ?)'),
     regenKey: db.prepare('UPDATE access_keys SET version = version + 1, secret = ?, updated_at = ? WHERE name = ?'),
     resource: db.prepare<[], { resource_id: string; location: string; created_at: number }>(
@@ -347,7 +222,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const row = q.key.get(name);
     if (row === undefined) throw new TesseraError('ERR_INTERNAL', 'Regenerated key not found.');
     q.insertEvent.run(at, 'key.regenerated', null, null, name, row.version);
-    return toKey(row);
+    return toAccessKey(row);
   });
 
   const touchTx = db.transaction((entries: ReadonlyArray<{ readonly id: string; readonly at: number }>) => {
@@ -531,7 +406,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }),
     getResource: () => run(readResource),
     initResource: (resource, keys, signingKey) => run(() => initTx.immediate(resource, keys, signingKey)),
-    listAccessKeys: () => run(() => q.keys.all().map(toKey)),
+    listAccessKeys: () => run(() => q.keys.all().map(toAccessKey)),
     regenerateAccessKey: (name, secret, at) => run(() => regenTx.immediate(name, secret, at)),
     listSigningKeys: () =>
       run(() =>
