@@ -65,13 +65,19 @@ export interface TestServer {
 /** Starts `startServer({ port: 0, logLevel: 'silent', dataDir: <fresh temp dir> , ...options })`. */
 export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const dir = options.dataDir === undefined ? tempDir() : undefined;
-  const server = await startServer({
-    host: '127.0.0.1',
-    port: 0,
-    logLevel: 'silent',
-    ...options,
-    dataDir: options.dataDir ?? dir?.path ?? '',
-  });
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'silent',
+      ...options,
+      dataDir: options.dataDir ?? dir?.path ?? '',
+    });
+  } catch (error) {
+    dir?.cleanup();
+    throw error;
+  }
   return {
     server,
     dataDir: options.dataDir ?? dir?.path ?? '',
@@ -427,7 +433,10 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** SIGKILLs every CLI process this worker spawned that is still running. */
+/**
+ * SIGKILLs every CLI process this worker spawned that is still running — each is registered the moment it is
+ * spawned, so siblings of a spawn that failed (a rejected `Promise.all`) are covered too. Call from `afterAll`.
+ */
 export async function killAllSpawned(): Promise<void> {
   const waits = [...running].map((child) => new Promise((done) => child.once('close', done)));
   for (const child of running) child.kill('SIGKILL');
@@ -572,43 +581,161 @@ export function restErrorOf(error: unknown): {
   return { statusCode: e.statusCode, code: e.code, message: e.message };
 }
 
+/** Polls `check` every 10 ms until it returns true; rejects once `timeoutMs` passed without. Resolves to the elapsed ms. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - start;
+    if (performance.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 10));
+  }
+}
+
+/** One complete server-sent event. */
+export interface ServerSentEvent {
+  /** `event:` field, `message` when absent. */
+  readonly event: string;
+  /** This event's own `id:` field. */
+  readonly id: string | undefined;
+  /** The `data:` lines joined by newlines. */
+  readonly data: string;
+  /** `data` parsed as JSON, or undefined when it is not JSON. */
+  readonly json: unknown;
+}
+
+/** Parses the complete events of an event-stream text (a trailing incomplete event is left out). */
+export function parseEventStream(text: string): ServerSentEvent[] {
+  const blocks = text.split(/\r?\n\r?\n/);
+  blocks.pop();
+  const events: ServerSentEvent[] = [];
+  for (const block of blocks) {
+    let event = 'message';
+    let id: string | undefined;
+    const data: string[] = [];
+    for (const line of block.split(/\r?\n/)) {
+      if (line === '' || line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const raw = colon < 0 ? '' : line.slice(colon + 1);
+      const value = raw.startsWith(' ') ? raw.slice(1) : raw;
+      if (field === 'event') event = value;
+      else if (field === 'id') id = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length === 0) continue;
+    const joined = data.join('\n');
+    let json: unknown;
+    try {
+      json = JSON.parse(joined);
+    } catch {
+      json = undefined;
+    }
+    events.push({ event, id, data: joined, json });
+  }
+  return events;
+}
+
+/** An open server-sent-event stream that keeps collecting until {@link EventStream.close}. */
+export interface EventStream {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** Everything received so far. */
+  text(): string;
+  /** The complete events received so far. */
+  events(): ServerSentEvent[];
+  /** True once the server ended the response (or it was closed). */
+  ended(): boolean;
+  /** Resolves once the text so far matches `pattern` or the stream ends; rejects after `timeoutMs`. */
+  until(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Hangs up. */
+  close(): void;
+}
+
+/** GETs an event stream and resolves as soon as the response head arrived, i.e. once the subscription is live. */
+export function openEventStream(
+  baseUrl: string,
+  path: string,
+  headers: Readonly<Record<string, string>>,
+): Promise<EventStream> {
+  const base = new URL(baseUrl);
+  return new Promise((done, fail) => {
+    let closed = false;
+    const req = httpRequest(
+      { host: base.hostname, port: base.port, method: 'GET', path, headers, agent: false },
+      (res) => {
+        let text = '';
+        let ended = false;
+        const listeners = new Set<() => void>();
+        const notify = () => {
+          for (const listener of listeners) listener();
+        };
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          notify();
+        });
+        const end = () => {
+          ended = true;
+          notify();
+        };
+        res.on('end', end);
+        res.on('close', end);
+        res.on('error', () => undefined);
+        done({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: () => text,
+          events: () => parseEventStream(text),
+          ended: () => ended,
+          until(pattern, timeoutMs = 5000) {
+            return new Promise((resolved, rejected) => {
+              const check = () => {
+                if (pattern.test(text) || ended) {
+                  finish();
+                  resolved();
+                }
+              };
+              const timer = setTimeout(() => {
+                finish();
+                rejected(new Error(`event stream: timed out; got ${text.slice(0, 300)}`));
+              }, timeoutMs);
+              const finish = () => {
+                clearTimeout(timer);
+                listeners.delete(check);
+              };
+              listeners.add(check);
+              check();
+            });
+          },
+          close() {
+            closed = true;
+            req.destroy();
+          },
+        });
+      },
+    );
+    req.on('error', (error) => {
+      if (!closed) fail(error);
+    });
+    req.end();
+  });
+}
+
 /** Opens a server-sent-event stream and resolves with its status and text once `until` matches (then hangs up). */
-export function readEventStream(
+export async function readEventStream(
   baseUrl: string,
   path: string,
   headers: Readonly<Record<string, string>>,
   until: RegExp,
   timeoutMs = 5000,
 ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
-  const base = new URL(baseUrl);
-  return new Promise((done, fail) => {
-    const req = httpRequest(
-      { host: base.hostname, port: base.port, method: 'GET', path, headers, agent: false },
-      (res) => {
-        let text = '';
-        const timer = setTimeout(() => {
-          req.destroy();
-          fail(new Error(`event stream: timed out; got ${text.slice(0, 300)}`));
-        }, timeoutMs);
-        const finish = () => {
-          clearTimeout(timer);
-          req.destroy();
-          done({ status: res.statusCode ?? 0, headers: res.headers, text });
-        };
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          if (until.test(text)) finish();
-        });
-        res.on('end', finish);
-        res.on('error', () => undefined);
-      },
-    );
-    req.on('error', (error) => {
-      if (!req.destroyed) fail(error);
-    });
-    req.end();
-  });
+  const stream = await openEventStream(baseUrl, path, headers);
+  try {
+    await stream.until(until, timeoutMs);
+    return { status: stream.status, headers: stream.headers, text: stream.text() };
+  } finally {
+    stream.close();
+  }
 }
 
 /** Signed headers for a bodiless GET, for streams read with {@link readEventStream}. */

@@ -1,64 +1,50 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/index.js';
-import { createSharedRateLimiter, type CounterSync } from '../../src/limits/shared-rate-limiter.js';
-import { call } from '../cluster/cluster-helpers.js';
+import { type CounterSync, createSharedRateLimiter } from '../../src/limits/shared-rate-limiter.js';
+import {
+  acsRequest,
+  createIdentity,
+  errorOf,
+  identityClient,
+  identityPath,
+  startTestServer,
+  type Target,
+  type TestServer,
+} from '../e2e/helpers.js';
 
 describe('rate limits per credential and operation (one process)', () => {
-  let server: RunningServer;
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-limits-'));
+  let ts: TestServer;
+  let target: Target;
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, dataDir, logLevel: 'silent', rateLimit: 'create=2/2,issue=3/30' });
+    ts = await startTestServer({ rateLimit: 'create=2/2,issue=3/30' });
+    target = { url: ts.url, accessKey: ts.primaryKey };
   });
   afterAll(async () => {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await ts?.close();
   });
 
   it('over the limit answers 429 TooManyRequests with Retry-After in seconds and the ACS error body', async () => {
-    const id = (
-      (await call(server.connectionString, 'POST', '/identities?api-version=2023-10-01')).json.identity as {
-        id: string;
-      }
-    ).id;
-    const path = `/identities/${encodeURIComponent(id)}/:issueAccessToken?api-version=2023-10-01`;
-    for (let i = 0; i < 3; i++)
-      expect((await call(server.connectionString, 'POST', path, { scopes: ['chat'] })).status).toBe(200);
-    const url = new URL(path, server.url);
-    const { signedHeaders } = await import('../cluster/cluster-helpers.js');
-    const body = JSON.stringify({ scopes: ['chat'] });
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { ...signedHeaders(server.connectionString, 'POST', url, body), 'content-type': 'application/json' },
-      body,
-    });
+    const { identity } = await createIdentity(target);
+    const path = identityPath(identity.id, '/:issueAccessToken');
+    const issue = () => acsRequest(target, 'POST', path, { json: { scopes: ['chat'] } });
+    for (let i = 0; i < 3; i++) expect((await issue()).status).toBe(200);
+    const res = await issue();
     expect(res.status).toBe(429);
-    const retryAfter = Number(res.headers.get('retry-after'));
+    const retryAfter = Number(res.headers['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(10);
-    const json = (await res.json()) as { error: { code: string; innererror: { code: string } } };
-    expect(json.error.code).toBe('TooManyRequests');
-    expect(json.error.innererror.code).toBe('ERR_RATE_LIMITED');
+    const error = errorOf(res);
+    expect(error.code).toBe('TooManyRequests');
+    expect(error.innererror?.code).toBe('ERR_RATE_LIMITED');
   });
 
   it('limits are per operation: issuing is limited while deleting is not', async () => {
-    const id = (
-      (await call(server.connectionString, 'POST', '/identities?api-version=2023-10-01')).json.identity as {
-        id: string;
-      }
-    ).id;
-    expect(
-      (await call(server.connectionString, 'DELETE', `/identities/${encodeURIComponent(id)}?api-version=2023-10-01`))
-        .status,
-    ).toBe(204);
+    const { identity } = await createIdentity(target);
+    expect((await acsRequest(target, 'DELETE', identityPath(identity.id))).status).toBe(204);
   });
 
   it("the official SDK's retry policy honours Retry-After and recovers", async () => {
-    const client = new CommunicationIdentityClient(server.connectionString, { allowInsecureConnection: true });
+    const client = identityClient(ts.server.connectionString);
     // Drain the create bucket (2 per 2 s), then one more create must come back 429, wait Retry-After, and succeed.
     await new Promise((r) => setTimeout(r, 2100));
     await client.createUser();
