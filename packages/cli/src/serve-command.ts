@@ -1,14 +1,9 @@
-import { parseArgs } from 'node:util';
 import { startServer, type ServerOptions } from '@tessera/server';
-import { TesseraError } from '@tessera/core';
+import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
 
-/** One `tessera serve` setting: its flag, env var and how to read it. */
-interface Setting {
-  readonly flag: string;
+/** One `tessera serve` setting: its flag, env var, how to read it, and the server option it sets. */
+interface Setting extends SettingSpec {
   readonly key: keyof ServerOptions;
-  /** `bool` flags take no value (env: true/false/1/0); `list` flags repeat (env: comma-separated). */
-  readonly kind: 'string' | 'int' | 'bool' | 'list';
-  readonly help: string;
 }
 
 /** Every `tessera serve` flag; each is also `TESSERA_<NAME>` (upper case, dashes → underscores). */
@@ -107,8 +102,6 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   },
 ];
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** `TESSERA_DATA_DIR` for `data-dir`. */
 export function envName(flag: string): string {
   return `TESSERA_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -119,70 +112,20 @@ export function parseServeArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ServerOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: Object.fromEntries(
-      SERVE_SETTINGS.map((s) => [
-        s.flag,
-        s.kind === 'bool'
-          ? { type: 'boolean' as const }
-          : s.kind === 'list'
-            ? { type: 'string' as const, multiple: true }
-            : { type: 'string' as const },
-      ]),
-    ),
-    strict: true,
-    allowPositionals: false,
-  });
+  const settings = readSettings(argv, env, SERVE_SETTINGS, envName);
   const out: Record<string, string | number | boolean | string[]> = {};
-  const given = values as Record<string, string | boolean | string[] | undefined>;
   for (const s of SERVE_SETTINGS) {
-    if (s.kind === 'bool') {
-      const flag = given[s.flag];
-      const fromEnv = env[envName(s.flag)];
-      if (flag === true) out[s.key] = true;
-      else if (fromEnv !== undefined && fromEnv !== '') {
-        if (!/^(1|0|true|false|yes|no)$/i.test(fromEnv)) {
-          throw new TesseraError('ERR_CONFIG_INVALID', `Invalid ${envName(s.flag)}: must be true or false.`, {
-            target: s.flag,
-          });
-        }
-        out[s.key] = /^(1|true|yes)$/i.test(fromEnv);
-      }
-      continue;
-    }
-    if (s.kind === 'list') {
-      const flag = given[s.flag];
-      const list = Array.isArray(flag)
-        ? flag
-        : (env[envName(s.flag)] ?? '')
-            .split(',')
-            .map((v) => v.trim())
-            .filter((v) => v !== '');
-      if (list.length > 0) out[s.key] = list;
-      continue;
-    }
-    const value = given[s.flag];
-    const raw = typeof value === 'string' ? value : env[envName(s.flag)];
-    if (raw === undefined) continue;
-    if (s.kind === 'int') {
-      if (!/^\d{1,9}$/.test(raw)) {
-        throw new TesseraError(
-          'ERR_CONFIG_INVALID',
-          `Invalid --${s.flag} (${envName(s.flag)}): must be a whole number.`,
-          { target: s.flag },
-        );
-      }
-      out[s.key] = Number(raw);
-    } else {
-      out[s.key] = raw;
-    }
+    const value =
+      s.kind === 'bool'
+        ? settings.bool(s.flag)
+        : s.kind === 'int'
+          ? settings.int(s.flag)
+          : s.kind === 'list'
+            ? settings.list(s.flag)
+            : settings.str(s.flag);
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) out[s.key] = value;
   }
-  if (out.logLevel !== undefined && !LOG_LEVELS.includes(out.logLevel as (typeof LOG_LEVELS)[number])) {
-    throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --log-level: must be one of ${LOG_LEVELS.join(', ')}.`, {
-      target: 'log-level',
-    });
-  }
+  readLogLevel(settings);
   return out as ServerOptions;
 }
 

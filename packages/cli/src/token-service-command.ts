@@ -1,5 +1,3 @@
-import { parseArgs } from 'node:util';
-import { TesseraError } from '@tessera/core';
 import {
   type DevOidcProvider,
   type StartTokenServiceOptions,
@@ -7,13 +5,10 @@ import {
   startDevOidcProvider,
   startTokenService,
 } from '@tessera/token-service';
+import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
 
 /** One `tessera token-service` setting: its flag (also `TESSERA_TS_<NAME>`), kind and help. */
-export interface TokenServiceSetting {
-  readonly flag: string;
-  readonly kind: 'string' | 'int' | 'boolean' | 'list';
-  readonly help: string;
-}
+export type TokenServiceSetting = SettingSpec;
 
 /** Every `tessera token-service` flag; each is also `TESSERA_TS_<NAME>` (upper case, dashes → underscores). */
 export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
@@ -26,7 +21,7 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
   { flag: 'issuer', kind: 'list', help: "app users' OIDC issuer(s), comma-separated" },
   { flag: 'audience', kind: 'list', help: 'accepted app-token audience(s): API resource id or client id' },
   { flag: 'jwks-uri', kind: 'string', help: 'JWKS URL (default: from the issuer discovery document)' },
-  { flag: 'anonymous', kind: 'boolean', help: 'accept guests (needs a policy rule matching anonymous)' },
+  { flag: 'anonymous', kind: 'bool', help: 'accept guests (needs a policy rule matching anonymous)' },
   { flag: 'cors-origin', kind: 'list', help: 'browser origins allowed to call the API, comma-separated' },
   { flag: 'data-dir', kind: 'string', help: 'SQLite database and key file (default ./.tessera/token-service)' },
   { flag: 'encryption-key', kind: 'string', help: 'base64 32-byte AES-256-GCM key for the token cache' },
@@ -38,13 +33,11 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
   },
   { flag: 'anonymous-per-ip-per-hour', kind: 'int', help: 'guest identities one IP may create per hour (default 20)' },
   { flag: 'body-limit', kind: 'int', help: 'largest request body in bytes (default 16384)' },
-  { flag: 'trust-proxy', kind: 'boolean', help: 'take client IPs from X-Forwarded-For (behind a proxy)' },
-  { flag: 'demo', kind: 'boolean', help: 'serve the demo page at /demo/' },
-  { flag: 'dev-oidc', kind: 'boolean', help: 'also start a development OIDC provider and trust it (implies --demo)' },
+  { flag: 'trust-proxy', kind: 'bool', help: 'take client IPs from X-Forwarded-For (behind a proxy)' },
+  { flag: 'demo', kind: 'bool', help: 'serve the demo page at /demo/' },
+  { flag: 'dev-oidc', kind: 'bool', help: 'also start a development OIDC provider and trust it (implies --demo)' },
   { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
 ];
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** `TESSERA_TS_DATA_DIR` for `data-dir`. */
 export function tokenServiceEnvName(flag: string): string {
@@ -62,54 +55,14 @@ export interface TokenServiceArgs {
   readonly devOidc: boolean;
 }
 
-function invalid(flag: string, message: string): TesseraError {
-  return new TesseraError('ERR_CONFIG_INVALID', `Invalid --${flag} (${tokenServiceEnvName(flag)}): ${message}`, {
-    target: flag,
-  });
-}
-
 /** Reads flags, then `TESSERA_TS_*` env vars. Throws `ERR_CONFIG_INVALID` naming the setting. */
 export function parseTokenServiceArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): TokenServiceArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: Object.fromEntries(
-      TOKEN_SERVICE_SETTINGS.map((s) => [
-        s.flag,
-        { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const) },
-      ]),
-    ),
-    strict: true,
-    allowPositionals: false,
-  });
-  const raw: Record<string, string | boolean | undefined> = {};
-  for (const s of TOKEN_SERVICE_SETTINGS) {
-    raw[s.flag] = (values as Record<string, string | boolean | undefined>)[s.flag] ?? env[tokenServiceEnvName(s.flag)];
-  }
-  const str = (flag: string): string | undefined => {
-    const v = raw[flag];
-    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-  };
-  const int = (flag: string): number | undefined => {
-    const v = str(flag);
-    if (v === undefined) return undefined;
-    if (!/^\d{1,9}$/.test(v)) throw invalid(flag, 'must be a whole number.');
-    return Number(v);
-  };
-  const bool = (flag: string): boolean => {
-    const v = raw[flag];
-    if (v === undefined || typeof v === 'boolean') return v ?? false;
-    if (/^(1|true|yes|on)$/i.test(v)) return true;
-    if (/^(0|false|no|off|)$/i.test(v)) return false;
-    throw invalid(flag, 'must be true or false.');
-  };
-  const list = (flag: string): string[] =>
-    (str(flag) ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
+  const settings = readSettings(argv, env, TOKEN_SERVICE_SETTINGS, tokenServiceEnvName);
+  const { str, int, list, invalid } = settings;
+  const bool = (flag: string): boolean => settings.bool(flag) ?? false;
 
   const connectionString = str('connection-string');
   const endpoint = str('endpoint');
@@ -145,10 +98,7 @@ export function parseTokenServiceArgs(
     ...(jwksUri === undefined ? {} : { jwksUri }),
   }));
 
-  const logLevel = str('log-level');
-  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw invalid('log-level', `must be one of ${LOG_LEVELS.join(', ')}.`);
-  }
+  const logLevel = readLogLevel(settings);
   const devOidc = bool('dev-oidc');
   const options: Record<string, unknown> = {
     identity,
