@@ -3,6 +3,8 @@
 // 1. Offline verify throughput on one thread, interleaved rounds, median reported:
 //    - raw node:crypto ES256 verify (pre-imported KeyObject, pre-encoded bytes): the ceiling; and the same starting
 //      from the token string (split, signing input to bytes, base64url signature) for context;
+//    - the floor of any verifier (split, base64url-decode and JSON.parse the payload, verify) and a peer, jose's
+//      jwtVerify with a KeyObject, for context;
 //    - fresh verify (cache off) through @tessera/verifier with the node:crypto fast path and with WebCrypto
 //      (sequential, and 64 in flight: WebCrypto runs on the libuv threadpool, so it can use the other core);
 //    - cached verify: the same token strings, and a fresh copy of the string per call (as a header parse gives);
@@ -22,6 +24,7 @@ import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
+import { jwtVerify } from 'jose';
 import { assembleJwt, base64ToBytes, buildClaims, encodeSigningInput, formatRawId } from '@tessera/core';
 import { startServer } from '@tessera/server';
 import { CACHE_KEY_CHARS, createVerifier } from '@tessera/verifier';
@@ -169,19 +172,30 @@ const keyMap = new Map(tokens.map((t) => [t, 1]));
 const suffixMap = new Map(tokens.map((t) => [t.slice(-CACHE_KEY_CHARS), t]));
 const hashMap = new Map(tokens.map((t) => [createHash('sha256').update(t).digest('base64'), 1]));
 
+// Raw verification starting from the token string: split, signing input and signature to bytes, and with
+// `parsePayload` also base64url-decode and JSON.parse the payload.
+function verifyTokenString(t, parsePayload) {
+  const dot = t.lastIndexOf('.');
+  if (parsePayload) JSON.parse(Buffer.from(t.slice(t.indexOf('.') + 1, dot), 'base64url').toString('utf8'));
+  return nodeVerify(
+    'sha256',
+    Buffer.from(t.slice(0, dot), 'latin1'),
+    rawOpts,
+    Buffer.from(t.slice(dot + 1), 'base64url'),
+  );
+}
+
 const cases = {
   rawNodeCrypto: (ms = MS) => syncRate((i) => nodeVerify('sha256', rawData[i & 255], rawOpts, rawSigs[i & 255]), ms),
-  rawFromTokenString: (ms = MS) =>
-    syncRate((i) => {
-      const t = tokens[i & 255];
-      const dot = t.lastIndexOf('.');
-      return nodeVerify(
-        'sha256',
-        Buffer.from(t.slice(0, dot), 'latin1'),
-        rawOpts,
-        Buffer.from(t.slice(dot + 1), 'base64url'),
-      );
-    }, ms),
+  rawFromTokenString: (ms = MS) => syncRate((i) => verifyTokenString(tokens[i & 255], false), ms),
+  // The least any JWT verifier does: split, decode and parse the payload, check the signature. No claim checks.
+  floorDecodeParseVerify: (ms = MS) => syncRate((i) => verifyTokenString(tokens[i & 255], true), ms),
+  // A peer: jose's jwtVerify with a node:crypto KeyObject (issuer, audience, times; no revocation).
+  joseJwtVerify: (ms = MS) =>
+    asyncRate(
+      (i) => jwtVerify(tokens[i & 255], rawKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['ES256'] }),
+      ms,
+    ),
   freshNode: (ms = MS) => asyncRate((i) => vNodeFresh.verify(tokens[i & 255]), ms),
   freshWebCrypto: (ms = MS) => asyncRate((i) => vWebFresh.verify(tokens[i & 255]), ms),
   freshWebCrypto64: (ms = MS) => concurrentRate((i) => vWebFresh.verify(tokens[i & 255]), ms, 64),
@@ -234,6 +248,8 @@ async function pairedRatio(candidate) {
 }
 const paired = {
   freshNodeVsRaw: await pairedRatio(cases.freshNode),
+  floorVsRaw: await pairedRatio(cases.floorDecodeParseVerify),
+  joseVsRaw: await pairedRatio(cases.joseJwtVerify),
   freshWebCryptoVsRaw: await pairedRatio(cases.freshWebCrypto),
   freshWebCrypto64VsRaw: await pairedRatio(cases.freshWebCrypto64),
 };
@@ -311,6 +327,8 @@ const result = {
 const rows = [
   ['raw node:crypto ES256 verify (ceiling)', rate.rawNodeCrypto, '1.000'],
   ['  raw, from the token string (split, decode)', rate.rawFromTokenString, ''],
+  ['  floor: split, decode + parse payload, verify', rate.floorDecodeParseVerify, result.ratios.floorVsRaw.toFixed(3)],
+  ['  peer: jose jwtVerify (KeyObject)', rate.joseJwtVerify, result.ratios.joseVsRaw.toFixed(3)],
   ['fresh verify, node:crypto fast path', rate.freshNode, result.ratios.freshNodeVsRaw.toFixed(3)],
   ['fresh verify, WebCrypto, sequential', rate.freshWebCrypto, result.ratios.freshWebCryptoVsRaw.toFixed(3)],
   ['fresh verify, WebCrypto, 64 in flight', rate.freshWebCrypto64, result.ratios.freshWebCrypto64VsRaw.toFixed(3)],

@@ -5,8 +5,15 @@ export {
   type TesseraErrorCode,
   type TesseraErrorOptions,
 } from './errors.js';
-export { bytesToBase64, bytesToBase64Url, base64ToBytes, utf8, fromUtf8 } from './encoding/base64.js';
-export { formatRawId, parseRawId, isUuid, type CommunicationUserId } from './identity/raw-id.js';
+export {
+  bytesToBase64,
+  bytesToBase64Url,
+  base64ToBytes,
+  base64UrlToBytesStrict,
+  utf8,
+  fromUtf8,
+} from './encoding/base64.js';
+export { formatRawId, parseRawId, isRawId, isUuid, type CommunicationUserId } from './identity/raw-id.js';
 export { uuidV7 } from './identity/uuid-v7.js';
 export { TOKEN_SCOPES, isTokenScope, parseScopes, type TokenScope, type ParseScopesOptions } from './scopes/scopes.js';
 export {
@@ -38,6 +45,8 @@ export {
   encodeSigningInput,
   assembleJwt,
   decodeJwt,
+  splitJwt,
+  type SplitJwt,
   MAX_TOKEN_LENGTH,
   type JwtHeader,
   type DecodedJwt,
@@ -46,6 +55,9 @@ export {
 export { checkTokenTimes, type CheckTokenTimesOptions } from './tokens/check-token-times.js';
 export {
   checkRevocation,
+  revocationCode,
+  REVOCATION_MESSAGES,
+  type RevocationCode,
   type RevocationState,
   type IdentityRevocationState,
   type AccessKeyVersions,

@@ -5,13 +5,15 @@ import {
   type TokenClaims,
   TesseraError,
   authorize,
-  checkRevocation,
   checkTokenTimes,
-  decodeJwt,
+  type SplitJwt,
+  base64UrlToBytesStrict,
   normalizeEndpoint,
   parseClaims,
   parseConnectionString,
+  revocationCode,
   scopesOf,
+  splitJwt,
 } from '@tessera/core';
 import { TokenCache } from './cache/token-cache.js';
 import { type FetchLike, type ServerMetadata, fetchServerMetadata } from './discovery.js';
@@ -21,7 +23,7 @@ import type { VerifierLogger } from './logger.js';
 import { RevocationFeed, type RevocationFeedStatus } from './revocation/revocation-feed.js';
 import { RevocationStateStore } from './revocation/revocation-state.js';
 import { type RequestSigner, createRequestSigner } from './revocation/sign-request.js';
-import type { SignatureVerifier } from './signature/signature-verifier.js';
+import type { SignatureVerifier, VerificationKey } from './signature/signature-verifier.js';
 import { webCryptoSignatureVerifier } from './signature/webcrypto-signature-verifier.js';
 import type { VerifiedToken } from './verified-token.js';
 
@@ -120,6 +122,31 @@ interface CachedResult {
   readonly promise: Promise<VerifiedToken>;
   /** The revocation-state version this token was last judged at. */
   stamp: number;
+}
+
+/**
+ * Whether the token's ES256 signature checks out — synchronously when the key answers synchronously. Any failure to
+ * check (a throwing key, a rejected promise) counts as false.
+ */
+function checkSignature(key: VerificationKey, jws: SplitJwt): boolean | Promise<boolean> {
+  let answer: boolean | Promise<boolean>;
+  try {
+    if (key.verifyJws !== undefined) {
+      answer = key.verifyJws(jws.signingInput, jws.signatureSegment);
+    } else {
+      const signature = base64UrlToBytesStrict(jws.signatureSegment);
+      if (signature === undefined || signature.length !== 64) return false;
+      answer = key.verify(signature, jws.signingInput);
+    }
+  } catch {
+    return false;
+  }
+  return answer === true || answer === false
+    ? answer
+    : answer.then(
+        (ok) => ok === true,
+        () => false,
+      );
 }
 
 /**
@@ -233,7 +260,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return last === undefined || now - last > maxStalenessMs;
   }
 
-  // The per-request revocation judgement: a Map lookup plus core's checkRevocation.
+  // The per-request revocation judgement: a Map lookup plus core's revocationCode (no throw, no allocation).
   function revocationFailure(claims: TokenClaims, now: number): TesseraError | undefined {
     if (feed === undefined) return undefined;
     if (isStale(now)) {
@@ -245,43 +272,64 @@ export function createVerifier(options: VerifierOptions): Verifier {
     } else {
       warnedStale = false;
     }
-    try {
-      checkRevocation(claims, state.stateFor(claims.sub));
-      return undefined;
-    } catch (error) {
-      return error instanceof TesseraError ? error : verifierError('ERR_TOKEN_REVOKED');
-    }
+    const code = revocationCode(claims, state.identity(claims.sub), state.accessKeys);
+    return code === undefined ? undefined : verifierError(code);
   }
 
-  async function verifyFresh(token: string, now: number): Promise<VerifiedToken> {
-    const decoded = decodeJwt(token);
-    if (decoded.header.alg !== 'ES256') throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'alg must be ES256' });
-    const kid = decoded.header.kid;
+  // A cache miss. Synchronous while discovery, the key and a synchronous signature check (node:crypto) allow it —
+  // no promise chain per token — and asynchronous otherwise (first requests, unknown kid, WebCrypto).
+  function verifyFresh(token: string, now: number): VerifiedToken | Promise<VerifiedToken> {
+    const jws = splitJwt(token);
+    if (jws.header.alg !== 'ES256') throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'alg must be ES256' });
+    const kid = jws.header.kid;
     if (kid === undefined || kid === '') throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'no kid in header' });
-    if (decoded.signature.length !== 64) throw verifierError('ERR_TOKEN_BAD_SIGNATURE');
-    const m = meta ?? (await ensureMeta());
-    const key = keys.peek(kid) ?? (await keys.get(kid));
-    let ok: boolean;
-    try {
-      const answer = key.verify(decoded.signature, decoded.signingInput);
-      ok = answer === true || answer === false ? answer : await answer;
-    } catch {
-      ok = false;
+    const m = meta;
+    const key = m === undefined ? undefined : keys.peek(kid);
+    if (m === undefined || key === undefined) return verifyFreshAsync(token, jws, kid, now);
+    const ok = checkSignature(key, jws);
+    if (ok === true || ok === false) return accept(token, jws, ok, m, now);
+    return ok.then((answer) => accept(token, jws, answer, m, now));
+  }
+
+  async function verifyFreshAsync(token: string, jws: SplitJwt, kid: string, now: number): Promise<VerifiedToken> {
+    const m = await ensureMeta();
+    const key = await keys.get(kid);
+    return accept(token, jws, await checkSignature(key, jws), m, now);
+  }
+
+  // After the signature check: the claims, times and revocation; caches and returns the result.
+  function accept(
+    token: string,
+    jws: SplitJwt,
+    signatureOk: boolean,
+    m: ServerMetadata,
+    now: number,
+  ): VerifiedToken | Promise<VerifiedToken> {
+    if (!signatureOk) {
+      if (base64UrlToBytesStrict(jws.signatureSegment) === undefined) {
+        throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'signature is not base64url' });
+      }
+      throw verifierError('ERR_TOKEN_BAD_SIGNATURE');
     }
-    if (!ok) throw verifierError('ERR_TOKEN_BAD_SIGNATURE');
-    const claims = parseClaims(decoded.payload);
+    const claims = parseClaims(jws.payload);
     if (claims.iss !== m.issuer) throw verifierError('ERR_TOKEN_WRONG_ISSUER');
     if (claims.aud !== m.audience) throw verifierError('ERR_TOKEN_WRONG_AUDIENCE');
     checkTokenTimes(claims, { nowMs: now, leewaySeconds });
     if (feed !== undefined && !feed.synced && policy === 'fail-closed') {
-      await feed.whenSynced(Math.max(0, createdAt + maxStalenessMs - clock()));
+      return feed
+        .whenSynced(Math.max(0, createdAt + maxStalenessMs - clock()))
+        .then(() => judge(token, claims, clock()));
     }
+    return judge(token, claims, now);
+  }
+
+  function judge(token: string, claims: TokenClaims, now: number): VerifiedToken {
     const stamp = state.version;
-    const failure = revocationFailure(claims, clock());
+    const failure = revocationFailure(claims, now);
     if (failure !== undefined) throw failure;
     const verified: VerifiedToken = Object.freeze({
       identity: claims.sub,
-      scopes: Object.freeze(scopesOf(claims)),
+      scopes: scopesOf(claims),
       expiresAt: claims.exp * 1000,
       issuedAt: claims.iat * 1000,
       resource: claims.resourceId,
@@ -289,7 +337,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       tokenId: claims.jti,
       claims,
     });
-    cache?.set(token, { verified, claims, promise: Promise.resolve(verified), stamp }, claims.exp * 1000 + leewayMs);
+    const promise = Promise.resolve(verified);
+    cache?.set(token, { verified, claims, promise, stamp }, claims.exp * 1000 + leewayMs);
     return verified;
   }
 
@@ -313,7 +362,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const hit = cache.get(token, now);
       if (hit !== undefined) return verifyCached(hit.value, now);
     }
-    return verifyFresh(token, now);
+    try {
+      const result = verifyFresh(token, now);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   // Warm up in the background so the first request does not pay for discovery and the JWKS.

@@ -1,8 +1,11 @@
 // Runtime-neutral base64/base64url: core runs in Node, browsers and edge runtimes, so Buffer is optional.
-// Where Node's Buffer exists it encodes (about 14x faster, measured); decoding stays strict and ours.
+// Where Node's Buffer exists it encodes (about 14x faster, measured) and decodes base64url behind strict checks.
 
+type NodeBytes = Uint8Array & { toString(encoding: 'latin1'): string };
 interface BufferLike {
   from(bytes: Uint8Array): { toString(encoding: 'base64' | 'base64url'): string };
+  from(text: string, encoding: 'base64url'): NodeBytes;
+  byteLength(text: string, encoding: 'utf8'): number;
 }
 const NodeBuffer: BufferLike | undefined = (globalThis as { Buffer?: BufferLike }).Buffer;
 
@@ -69,6 +72,59 @@ export function base64ToBytes(text: string): Uint8Array | undefined {
       out[o++] = (buffer >> bits) & 0xff;
     }
   }
+  return out;
+}
+
+/**
+ * Strict unpadded base64url (RFC 7515 §2) → bytes, or undefined: the JWS decoder's hot path.
+ *
+ * Both decoders used here are forgiving, so strictness is checked around them. Node's Buffer and `atob` skip
+ * characters outside the alphabet, '=' and whitespace; anything skipped shows as a decoded length short of
+ * ⌊3n/4⌋ (n ≢ 1 mod 4: one skipped character changes n mod 4 or the length, two or more always the length). Both
+ * also take '+' and '/', refused by `includes`. Buffer reads a character above U+00FF by its low byte (so 'Ń'
+ * decodes as 'D'); a UTF-8 byte length other than the length means a non-ASCII character. On Node this is about
+ * twice as fast as `atob` plus a copy into bytes, and allocates less (bench/decode-jwt.mjs).
+ */
+export function base64UrlToBytesStrict(part: string): Uint8Array | undefined {
+  if (NodeBuffer === undefined) return portableBase64UrlToBytesStrict(part);
+  const bytes = nodeBase64UrlToBytesStrict(NodeBuffer, part);
+  return bytes === undefined ? undefined : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * Strict unpadded base64url → strict UTF-8 text, or undefined (a JWS's JSON segments). On Node an ASCII text (the
+ * common case) is read straight from the decoded bytes, skipping the UTF-8 decoder.
+ */
+export function base64UrlToTextStrict(part: string): string | undefined {
+  if (NodeBuffer === undefined) {
+    const bytes = portableBase64UrlToBytesStrict(part);
+    return bytes === undefined ? undefined : fromUtf8(bytes);
+  }
+  const bytes = nodeBase64UrlToBytesStrict(NodeBuffer, part);
+  if (bytes === undefined) return undefined;
+  const latin1 = bytes.toString('latin1');
+  return NodeBuffer.byteLength(latin1, 'utf8') === latin1.length ? latin1 : fromUtf8(bytes);
+}
+
+function nodeBase64UrlToBytesStrict(buffer: BufferLike, part: string): NodeBytes | undefined {
+  if (part.length % 4 === 1 || part.includes('+') || part.includes('/')) return undefined;
+  if (buffer.byteLength(part, 'utf8') !== part.length) return undefined;
+  const bytes = buffer.from(part, 'base64url');
+  return bytes.length === Math.floor((part.length * 3) / 4) ? bytes : undefined;
+}
+
+/** The Buffer-free strict base64url decoder used outside Node, on `atob` (exported for tests; not in the barrel). */
+export function portableBase64UrlToBytesStrict(part: string): Uint8Array | undefined {
+  if (part.length % 4 === 1 || part.includes('+') || part.includes('/')) return undefined;
+  let binary: string;
+  try {
+    binary = atob(part.replaceAll('-', '+').replaceAll('_', '/'));
+  } catch {
+    return undefined; // a character outside the alphabet, or above U+00FF
+  }
+  if (binary.length !== Math.floor((part.length * 3) / 4)) return undefined;
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
 }
 

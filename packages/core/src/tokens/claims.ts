@@ -1,5 +1,5 @@
 import { TesseraError } from '../errors.js';
-import { parseRawId } from '../identity/raw-id.js';
+import { isRawId, parseRawId } from '../identity/raw-id.js';
 import { isTokenScope, type TokenScope } from '../scopes/scopes.js';
 
 /** Version of the token contract documented in the README ("Token contract"). Bumped on any breaking change. */
@@ -95,16 +95,42 @@ export function formatAccessKeyRef(ref: AccessKeyRef): string {
   return `${ref.name}.${ref.version}`;
 }
 
-/** Parses `primary.3`; undefined when malformed. */
-export function parseAccessKeyRef(text: string): AccessKeyRef | undefined {
-  const m = /^(primary|secondary)\.(\d{1,9})$/.exec(text);
-  if (m === null) return undefined;
-  return { name: m[1] === 'primary' ? 'primary' : 'secondary', version: Number(m[2]) };
+// Few distinct access-key references and scope lists ever occur, and the verifier judges them on every fresh token:
+// both parses are memoised (bounded: cleared when full, so a stream of made-up values cannot grow them).
+const MAX_MEMOISED = 64;
+const KEY_REFS = new Map<string, AccessKeyRef | null>();
+const SCOPE_LISTS = new Map<string, readonly TokenScope[] | null>();
+
+function memoised<T>(memo: Map<string, T | null>, text: string, parse: (text: string) => T | undefined): T | undefined {
+  let value = memo.get(text);
+  if (value === undefined) {
+    value = parse(text) ?? null;
+    if (memo.size >= MAX_MEMOISED) memo.clear();
+    memo.set(text, value);
+  }
+  return value ?? undefined;
 }
 
-/** The scopes of a token, parsed from `acsScope`. */
-export function scopesOf(claims: Pick<TokenClaims, 'acsScope'>): TokenScope[] {
-  return claims.acsScope.split(',').filter(isTokenScope);
+/** Parses `primary.3`; undefined when malformed. The result is frozen and may be shared. */
+export function parseAccessKeyRef(text: string): AccessKeyRef | undefined {
+  return memoised(KEY_REFS, text, (t) => {
+    const m = /^(primary|secondary)\.(\d{1,9})$/.exec(t);
+    if (m === null) return undefined;
+    return Object.freeze({ name: m[1] === 'primary' ? 'primary' : 'secondary', version: Number(m[2]) });
+  });
+}
+
+/** `chat,voip` → its scopes, frozen and shared; undefined when any element is not a known scope. */
+function parseScopeList(acsScope: string): readonly TokenScope[] | undefined {
+  return memoised(SCOPE_LISTS, acsScope, (t) => {
+    const parts = t.split(',');
+    return parts.every(isTokenScope) ? Object.freeze(parts) : undefined;
+  });
+}
+
+/** The scopes of a token, parsed from `acsScope` (unknown elements dropped). Frozen, shared between tokens. */
+export function scopesOf(claims: Pick<TokenClaims, 'acsScope'>): readonly TokenScope[] {
+  return parseScopeList(claims.acsScope) ?? Object.freeze(claims.acsScope.split(',').filter(isTokenScope));
 }
 
 function malformed(what: string): TesseraError {
@@ -133,34 +159,46 @@ export function parseClaims(payload: Record<string, unknown>): TokenClaims {
     throw new TesseraError('ERR_TOKEN_UNSUPPORTED_VERSION', 'Token contract version is not supported.');
   }
   const sub = str(payload, 'sub');
-  try {
-    parseRawId(sub);
-  } catch {
-    throw malformed("'sub' is not a communication user id");
-  }
+  if (!isRawId(sub)) throw malformed("'sub' is not a communication user id");
   const acsScope = str(payload, 'acsScope');
-  if (!acsScope.split(',').every(isTokenScope)) throw malformed("'acsScope' holds an unknown scope");
+  if (parseScopeList(acsScope) === undefined) throw malformed("'acsScope' holds an unknown scope");
   const akv = payload.akv;
   if (akv !== undefined && (typeof akv !== 'string' || parseAccessKeyRef(akv) === undefined)) {
     throw malformed("'akv' is not a key reference");
   }
-  const claims: TokenClaims = {
-    iss: str(payload, 'iss'),
-    aud: str(payload, 'aud'),
-    sub,
-    jti: str(payload, 'jti'),
-    iat: int(payload, 'iat'),
-    nbf: int(payload, 'nbf'),
-    exp: int(payload, 'exp'),
-    skypeid: str(payload, 'skypeid'),
-    scp: int(payload, 'scp'),
-    csi: str(payload, 'csi'),
-    acsScope,
-    resourceId: str(payload, 'resourceId'),
-    resourceLocation: str(payload, 'resourceLocation'),
-    rgn: str(payload, 'rgn'),
-    tsv,
-    rev: int(payload, 'rev'),
-  };
-  return typeof akv === 'string' ? { ...claims, akv } : claims;
+  // One literal per shape (no spread): this runs once per fresh token in the verifier.
+  const iss = str(payload, 'iss');
+  const aud = str(payload, 'aud');
+  const jti = str(payload, 'jti');
+  const iat = int(payload, 'iat');
+  const nbf = int(payload, 'nbf');
+  const exp = int(payload, 'exp');
+  const skypeid = str(payload, 'skypeid');
+  const scp = int(payload, 'scp');
+  const csi = str(payload, 'csi');
+  const resourceId = str(payload, 'resourceId');
+  const resourceLocation = str(payload, 'resourceLocation');
+  const rgn = str(payload, 'rgn');
+  const rev = int(payload, 'rev');
+  return typeof akv === 'string'
+    ? {
+        iss,
+        aud,
+        sub,
+        jti,
+        iat,
+        nbf,
+        exp,
+        skypeid,
+        scp,
+        csi,
+        acsScope,
+        resourceId,
+        resourceLocation,
+        rgn,
+        tsv,
+        rev,
+        akv,
+      }
+    : { iss, aud, sub, jti, iat, nbf, exp, skypeid, scp, csi, acsScope, resourceId, resourceLocation, rgn, tsv, rev };
 }

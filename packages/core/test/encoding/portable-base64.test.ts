@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { portableBytesToBase64 } from '../../src/encoding/base64.js';
+import {
+  base64UrlToBytesStrict,
+  portableBase64UrlToBytesStrict,
+  portableBytesToBase64,
+} from '../../src/encoding/base64.js';
 
 // In Node the encoder delegates to Buffer; browsers and edge runtimes use the portable one, so test it directly.
 describe('portable base64 encoder (the path taken outside Node)', () => {
@@ -10,4 +14,41 @@ describe('portable base64 encoder (the path taken outside Node)', () => {
       expect(portableBytesToBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
     }
   });
+});
+
+// decodeJwt's strict base64url decoder has a Buffer path (Node) and an atob path (elsewhere). Both sit on forgiving
+// decoders, so the strictness is ours: hold both to a regex-and-Buffer reference on valid and hostile inputs.
+describe('strict base64url decoder: Buffer path and portable atob path agree with a strict reference', () => {
+  const reference = (part: string): number[] | undefined =>
+    /^[A-Za-z0-9_-]*$/.test(part) && part.length % 4 !== 1 ? [...Buffer.from(part, 'base64url')] : undefined;
+  const valid = Array.from({ length: 65 }, (_, n) => Buffer.from(randomBytes(n)).toString('base64url'));
+  const hostile = [
+    'QUJD=',
+    'QUJD==',
+    'QU JD',
+    'QUJ\n',
+    'QU+D',
+    'QU/D',
+    'QUJ\u0144', // 'Ń': Buffer would read its low byte as 'D'
+    'QUJ\u00c4', // a Latin-1 letter
+    'QUJ\u{1F389}',
+    'Q',
+    'QUJDR',
+    'QUJD\u0000',
+    'QUJD.',
+    '====',
+    `${'A'.repeat(42)}\u0141${'A'.repeat(43)}`,
+  ];
+  const decoders = [
+    ['Buffer path (Node)', base64UrlToBytesStrict],
+    ['portable atob path', portableBase64UrlToBytesStrict],
+  ] as const;
+  for (const [name, decode] of decoders) {
+    it(`${name}: decodes every valid length 0..64 like Buffer`, () => {
+      for (const part of valid) expect([...(decode(part) ?? [])]).toEqual(reference(part));
+    });
+    it(`${name}: refuses what a strict decoder refuses`, () => {
+      for (const part of hostile) expect(decode(part), JSON.stringify(part)).toBe(reference(part));
+    });
+  }
 });

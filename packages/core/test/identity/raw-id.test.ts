@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRawId, isUuid, parseRawId } from '../../src/index.js';
+import { formatRawId, isRawId, isUuid, parseRawId } from '../../src/index.js';
 import { catchTessera } from '../support/secrets.js';
 
 const RESOURCE = '6f1c4f2e-9d3a-4b7e-8c21-5a0b7d3e9f10';
@@ -28,6 +28,7 @@ describe('raw ids', () => {
     ['teams extension user (three segments)', `8:acs:${RESOURCE}_${USER}_${USER}`],
     ['Entra workforce user (wf segment)', `8:acs:${RESOURCE}_wf_${RESOURCE}_${USER}`],
     ['UUID without dashes', `8:acs:${RESOURCE}_${USER.replaceAll('-', '')}`],
+    ['upper-case prefix', `8:ACS:${RESOURCE}_${USER}`],
     ['trailing newline', `8:acs:${RESOURCE}_${USER}\n`],
     ['percent-encoded (as in the URL path)', encodeURIComponent(`8:acs:${RESOURCE}_${USER}`)],
   ])('refuses %s with ERR_IDENTIFIER_INVALID', (_name, raw) => {
@@ -35,6 +36,20 @@ describe('raw ids', () => {
     expect(error.code).toBe('ERR_IDENTIFIER_INVALID');
     expect(error.message).toBe('Identifier format is invalid.');
     expect(error.target).toBe('id');
+    // parseClaims checks a token's sub with the allocation-free isRawId: it must refuse the same.
+    expect(isRawId(raw)).toBe(false);
+  });
+
+  it('isRawId accepts what parseRawId accepts, in any case', () => {
+    const raw = formatRawId(RESOURCE, USER);
+    for (const candidate of [
+      raw,
+      raw.toUpperCase().replace('8:ACS:', '8:acs:'),
+      '8:acs:0000000d-06f2-cf20-c80d-454822000f38_0000000d-06f2-cf20-c80d-454822000f38',
+    ]) {
+      expect(isRawId(candidate)).toBe(true);
+      expect(() => parseRawId(candidate)).not.toThrow();
+    }
   });
 
   it('isUuid accepts canonical UUIDs of any case and nothing else', () => {

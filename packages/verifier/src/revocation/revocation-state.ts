@@ -81,7 +81,12 @@ export class RevocationStateStore {
 
   /** The facts `checkRevocation` judges a token of `identity` against. */
   stateFor(identity: string): RevocationState {
-    return { identity: this.#identities.get(identityKey(identity)) ?? LIVE, accessKeys: this.#keys };
+    return { identity: this.identity(identity), accessKeys: this.#keys };
+  }
+
+  /** One identity's revocation facts (live at epoch 0 when never revoked or deleted). */
+  identity(identity: string): IdentityRevocationState {
+    return this.#identities.get(identityKey(identity)) ?? LIVE;
   }
 
   #advance(seq: number): void {
