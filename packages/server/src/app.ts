@@ -5,6 +5,7 @@ import {
   API_SUPPORTED_VERSIONS_HEADER,
   parseCustomId,
   parseExpiresInMinutes,
+  isRawId,
   parseRawId,
   parseScopes,
   resolveApiVersion,
@@ -121,16 +122,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done(null, undefined);
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks take Fastify's callback form, not async: an async hook costs a promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
     const given = request.headers['x-ms-client-request-id'];
     const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     request.clientRequestId = id;
     reply.header('x-ms-client-request-id', id);
     reply.header('api-supported-versions', API_SUPPORTED_VERSIONS_HEADER);
+    done();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    done();
+    if (!deps.logger.isLevelEnabled('info')) return;
     const latencyMs = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
     // One line per request. The URL is not logged: the identity id is, and nothing secret is.
     deps.logger.info(
@@ -148,7 +153,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // Audit entries are recorded as the reply is sent (not on 'finish'), so once a caller has its answer the entry
   // is buffered, and a shutdown right after still flushes it.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const audited = request.audited === true || (request.audited === 'failures' && reply.statusCode >= 400);
     if (audited && deps.access !== undefined) {
       request.audited = false;
@@ -164,7 +169,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         detail: request.auditDetail,
       });
     }
-    return payload;
+    done(null, payload);
   });
 
   const sendError = (reply: FastifyReply, error: unknown): FastifyReply => {
@@ -248,11 +253,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const idParam = (request: FastifyRequest): string => {
     const id = (request.params as { id: string }).id;
     // Only a well-formed id reaches logs and audit: a token pasted where the id belongs must never be written.
-    try {
-      request.identityId = parseRawId(id).rawId;
-    } catch {
-      request.identityId = undefined;
-    }
+    request.identityId = isRawId(id) ? id.toLowerCase() : undefined; // parseRawId's canonical form, no regex
     return id;
   };
 

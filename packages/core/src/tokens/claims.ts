@@ -66,7 +66,10 @@ export interface BuildClaimsOptions {
 
 /** Builds a token's claims; `exp` is whole seconds, so the response's `expiresOn` is `exp * 1000`. */
 export function buildClaims(options: BuildClaimsOptions): TokenClaims {
-  const { resourceId } = parseRawId(options.rawId);
+  // The loop check first: this runs per issued token, and parseRawId (regexes, allocations) only for its error.
+  const resourceId = isRawId(options.rawId)
+    ? options.rawId.slice(6, 42).toLowerCase()
+    : parseRawId(options.rawId).resourceId;
   const iat = Math.floor(options.nowMs / 1000);
   const exp = options.expiresAt ?? iat + options.lifetimeMinutes * 60;
   const claims: TokenClaims = {

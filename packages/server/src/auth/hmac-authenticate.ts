@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { buildStringToSign, parseHmacAuthorization, parseHttpDate, TesseraError } from '@tessera/core';
 import type { KeyRing, LiveAccessKey } from './key-ring.js';
 
@@ -56,7 +56,7 @@ function denied(code: ConstructorParameters<typeof TesseraError>[0], message: st
 
 /** SHA-256 of the body, base64 — what `x-ms-content-sha256` must say. */
 export function contentHash(body: Buffer): string {
-  return createHash('sha256').update(body).digest('base64');
+  return hash('sha256', body, 'base64'); // one-shot: no Hash object per request
 }
 
 /**

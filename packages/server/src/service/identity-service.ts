@@ -7,6 +7,7 @@ import {
   parseClaims,
   parseRawId,
   formatRawId,
+  isRawId,
   scopesOf,
   TesseraError,
   uuidV7,
@@ -73,9 +74,15 @@ export function createIdentityService(deps: IdentityServiceDeps) {
   const { store, resource, clock } = deps;
 
   /** Parses a raw id and checks it belongs to this resource (401 IdentityNotOwned as the service answers). */
+  const ownResource = resource.resourceId.toLowerCase();
   const owned = (rawId: string): string => {
+    if (isRawId(rawId)) {
+      // The hot path (every issue): the canonical form is the lower-cased id; no regex, no re-assembly.
+      const canonical = rawId.toLowerCase();
+      if (canonical.slice(6, 42) === ownResource) return canonical;
+    }
     const parsed = parseRawId(rawId);
-    if (parsed.resourceId !== resource.resourceId.toLowerCase()) {
+    if (parsed.resourceId !== ownResource) {
       throw new TesseraError('ERR_IDENTITY_NOT_OWNED', "Provided identity doesn't belong to the resource.");
     }
     return formatRawId(parsed.resourceId, parsed.userId);

@@ -35,5 +35,5 @@ export function regionOf(location: string): string {
 
 /** .NET `DateTimeOffset` style as the service emits: `2025-07-10T21:39:39.3240000+00:00`. */
 export function formatServiceDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000+00:00');
+  return `${new Date(ms).toISOString().slice(0, -1)}0000+00:00`; // …T17:45:27.123Z → …T17:45:27.1230000+00:00
 }
