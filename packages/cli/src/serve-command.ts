@@ -75,6 +75,12 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     help: 'safety-net poll of the shared event log for changes by other processes, ms (default 1000)',
   },
   {
+    flag: 'signing',
+    key: 'signing',
+    kind: 'string',
+    help: "where token signatures are computed: 'worker' (default, batched to a worker thread) or 'threadpool'",
+  },
+  {
     flag: 'log-level',
     key: 'logLevel',
     kind: 'string',

@@ -444,6 +444,7 @@ describe('bad settings exit non-zero with a message naming the setting', () => {
     ['--secondary-key not-base64', ['--secondary-key', '***'], {}, /secondary-key/],
     ['--location Not Valid', ['--location', 'Not Valid'], {}, /location/],
     ['--log-level loud', ['--log-level', 'loud'], {}, /log-level/],
+    ['--signing fast', ['--signing', 'fast'], {}, /signing/],
     ['--public-url with a path', ['--public-url', 'http://example.com/tessera'], {}, /public-url/],
     ['--master-key wrong size', ['--master-key', randomBytes(16).toString('base64')], {}, /master-key/],
     ['--max-clock-skew 0', ['--max-clock-skew', '0'], {}, /max-clock-skew/],

@@ -23,6 +23,7 @@ import {
   TOKEN_ALG,
   type PublicJwk,
 } from './crypto/signing-key.js';
+import { createSigningWorker } from './crypto/signing-worker.js';
 import { createTokenSigner, type TokenSigner } from './crypto/token-signer.js';
 import { createRevocationFeed } from './http/revocation-feed.js';
 import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
@@ -142,13 +143,16 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const reloadKeys = async () => keys.replace(decodeKeys(await store.listAccessKeys(), box));
 
     let signer: TokenSigner | undefined;
+    const signingWorker = options.signing === 'threadpool' ? undefined : createSigningWorker();
     let jwks: PublicJwk[] = [];
     let publicKeys = new Map<string, KeyObject>();
     const loadSigningKeys = async () => {
       const records = await store.listSigningKeys();
       const active = records.filter((r) => r.status === 'active').at(-1);
       if (active === undefined) throw new TesseraError('ERR_CONFIG_INVALID', 'The store has no active signing key.');
-      signer = createTokenSigner(active.kid, importPrivateKey(box.open(active.privateKey)));
+      const pem = box.open(active.privateKey);
+      if (signingWorker !== undefined) signingWorker.register(active.kid, pem);
+      signer = createTokenSigner(active.kid, importPrivateKey(pem), signingWorker);
       jwks = records.map((r) => JSON.parse(r.publicJwk) as PublicJwk);
       publicKeys = new Map(jwks.map((j) => [j.kid, importPublicJwk(j)]));
     };
@@ -313,6 +317,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
           await app.close();
           await audit.close();
           await touches.close();
+          await signingWorker?.close();
           await store.close();
         })();
         return closing;

@@ -45,6 +45,11 @@ export interface ServerOptions {
   heartbeatMs?: number;
   /** Milliseconds between safety-net polls of the event log for changes made by other processes (default 1000). */
   pollMs?: number;
+  /**
+   * Where ES256 token signatures are computed: `worker` (default; batched to one worker thread, one hand-off per
+   * event-loop turn) or `threadpool` (one `crypto.sign` job per token on libuv's pool).
+   */
+  signing?: 'worker' | 'threadpool';
   /** Rate limits per credential and operation: `acs` (default), `off`, or `create=1000/30,issue=5000/30,…`. */
   rateLimit?: string;
   /** Clock, for tests (default Date.now). */
@@ -85,6 +90,7 @@ export interface ResolvedServerOptions {
   readonly heartbeatMs: number;
   readonly rateLimits: RateLimitPolicy;
   readonly pollMs: number;
+  readonly signing: 'worker' | 'threadpool';
   /** How to serve TLS; undefined → plain HTTP. */
   readonly tls:
     | { readonly kind: 'files'; readonly cert: string; readonly key: string }
@@ -146,6 +152,11 @@ function resolveTrustedIssuers(options: ServerOptions): TrustedIssuer[] {
 
 function invalid(setting: string, message: string): TesseraError {
   return new TesseraError('ERR_CONFIG_INVALID', `Invalid --${setting}: ${message}`, { target: setting });
+}
+
+function signingMode(value: string | undefined): 'worker' | 'threadpool' {
+  if (value === undefined || value === 'worker' || value === 'threadpool') return value ?? 'worker';
+  throw invalid('signing', "must be 'worker' or 'threadpool'.");
 }
 
 function intIn(setting: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -224,6 +235,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, 5000, 10, 600_000),
     rateLimits: parseRateLimitPolicy(options.rateLimit ?? 'acs'),
     pollMs: intIn('poll-ms', options.pollMs, 1000, 50, 600_000),
+    signing: signingMode(options.signing),
     tls: resolveTls(options),
     trustedIssuers: resolveTrustedIssuers(options),
   };
