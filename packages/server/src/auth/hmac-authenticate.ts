@@ -33,6 +33,24 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:
  * (`localhost:8080` and `127.0.0.1:8080` are both fine locally). Behind a proxy, set `--public-url`.
  */
 function hostIsOurs(host: string, options: HmacAuthenticateOptions, localPort: number | undefined): boolean {
+  // Clients send the same host header on every request: the last answer is kept (a `new URL` per request showed
+  // in the issue path's profile).
+  if (host === lastHost.host && localPort === lastHost.localPort && options.publicHost === lastHost.publicHost) {
+    return lastHost.ours;
+  }
+  const ours = decideHost(host, options, localPort);
+  lastHost = { host, localPort, publicHost: options.publicHost, ours };
+  return ours;
+}
+
+let lastHost: {
+  readonly host: string;
+  readonly localPort: number | undefined;
+  readonly publicHost: string | undefined;
+  readonly ours: boolean;
+} = { host: '', localPort: undefined, publicHost: undefined, ours: false };
+
+function decideHost(host: string, options: HmacAuthenticateOptions, localPort: number | undefined): boolean {
   const given = host.toLowerCase();
   if (options.publicHost !== undefined && given === options.publicHost.toLowerCase()) return true;
   let port: string;
