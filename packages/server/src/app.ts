@@ -6,7 +6,6 @@ import {
   parseCustomId,
   parseExpiresInMinutes,
   isRawId,
-  parseRawId,
   parseScopes,
   resolveApiVersion,
   TesseraError,
@@ -234,18 +233,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           { target: 'api-version' },
         );
       }
-      const principal = await deps.authenticate({
+      const authenticated = deps.authenticate({
         method: request.method,
         rawUrl: request.raw.url ?? request.url,
         headers: request.headers,
         body: request.rawBody ?? Buffer.alloc(0),
         localPort: request.socket.localPort,
       });
+      // HMAC answers synchronously; only bearer tokens (OIDC keys) may need to wait.
+      const principal = authenticated instanceof Promise ? await authenticated : authenticated;
       request.principal = principal;
       // Known before authorization, so a denied call is audited with the identity it aimed at (well-formed ids only).
       if (typeof (request.params as Record<string, unknown> | undefined)?.id === 'string') idParam(request);
       authorize(principal, options.action);
-      if (options.rateLimit !== undefined) await deps.rateLimiter.take(principalLabel(principal), options.rateLimit);
+      if (options.rateLimit !== undefined) deps.rateLimiter.take(principalLabel(principal), options.rateLimit);
       return handler(request, reply, { version, principal, body: parseJsonObject(request.rawBody) });
     };
   };

@@ -3,8 +3,11 @@ import { type HmacRequest, hmacAuthenticate } from './hmac-authenticate.js';
 import type { KeyRing } from './key-ring.js';
 import type { Principal } from './principal.js';
 
-/** Authenticates a request to a principal, or throws a 401 `ERR_AUTH_*` error. */
-export type Authenticator = (request: HmacRequest) => Promise<Principal>;
+/**
+ * Authenticates a request to a principal, or throws a 401 `ERR_AUTH_*` error (a bearer token's may reject instead).
+ * HMAC is decided synchronously; bearer tokens may wait for the issuer's keys.
+ */
+export type Authenticator = (request: HmacRequest) => Principal | Promise<Principal>;
 
 /** Validates `Authorization: Bearer <token>` (OIDC); plugged in when trusted issuers are configured. */
 export type BearerAuthenticator = (token: string) => Promise<Principal>;
@@ -21,7 +24,7 @@ export interface AuthenticatorOptions {
 
 /** HMAC-SHA256 access keys always; bearer tokens when a bearer authenticator is configured. */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
-  return async (request) => {
+  return (request) => {
     const header = request.headers.authorization;
     const value = Array.isArray(header) ? header[0] : header;
     if (value !== undefined && /^bearer\s/i.test(value)) {

@@ -8,8 +8,12 @@ import {
 
 /** Decides whether a credential may perform an operation now. Implementations: in memory, or shared by a cluster. */
 export interface RateLimiter {
-  /** Resolves when allowed; rejects with `ERR_RATE_LIMITED` (details.retryAfterSeconds) when over the limit. */
-  take(credential: string, operation: RateLimitedOperation): Promise<void>;
+  /**
+   * Returns when allowed; throws `ERR_RATE_LIMITED` (details.retryAfterSeconds) when over the limit. Synchronous:
+   * both limiters decide from memory (the shared one syncs its counters in the background), so the hot path
+   * waits for nothing.
+   */
+  take(credential: string, operation: RateLimitedOperation): void;
 }
 
 /** Largest number of buckets kept; the oldest are dropped first (a dropped bucket refills fully, never wrongly denies). */
@@ -29,7 +33,7 @@ export function rateLimited(operation: RateLimitedOperation, retryAfterMs: numbe
 export function createMemoryRateLimiter(policy: RateLimitPolicy, clock: () => number): RateLimiter {
   const buckets = new Map<string, BucketState>();
   return {
-    async take(credential, operation) {
+    take(credential, operation) {
       const rule = policy[operation];
       if (rule === undefined) return;
       const key = `${operation}\u0000${credential}`;

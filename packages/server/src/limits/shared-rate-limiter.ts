@@ -80,7 +80,7 @@ export function createSharedRateLimiter(
 
   return {
     sync,
-    async take(credential, operation) {
+    take(credential, operation) {
       const rule = options.policy[operation];
       if (rule === undefined) return;
       const now = options.clock();

@@ -14,8 +14,14 @@ export interface CachedIdentity {
  * Entries are one number each (epoch, negative when deleted) to keep 100k entries in a few MB.
  */
 export interface IdentityCache {
-  /** Returns a cached identity or loads it; a load that raced an invalidation is not cached. */
-  get(id: string, load: (id: string) => Promise<IdentityRecord | undefined>): Promise<CachedIdentity | undefined>;
+  /**
+   * A cached identity (synchronously: the issue path then waits for nothing), or a load of it; a load that raced an
+   * invalidation is not cached.
+   */
+  get(
+    id: string,
+    load: (id: string) => Promise<IdentityRecord | undefined>,
+  ): CachedIdentity | undefined | Promise<CachedIdentity | undefined>;
   put(identity: IdentityRecord): void;
   invalidate(id: string): void;
   readonly size: number;
@@ -42,7 +48,7 @@ export function createIdentityCache(capacity: number): IdentityCache {
     }
   };
   return {
-    async get(id, load) {
+    get(id, load) {
       const hit = entries.get(id);
       if (hit !== undefined) {
         entries.delete(id);
@@ -50,10 +56,11 @@ export function createIdentityCache(capacity: number): IdentityCache {
         return decode(id, hit);
       }
       const started = generation;
-      const loaded = await load(id);
-      if (loaded === undefined) return undefined;
-      if (generation === started) remember(loaded);
-      return decode(loaded.id, encode(loaded));
+      return load(id).then((loaded) => {
+        if (loaded === undefined) return undefined;
+        if (generation === started) remember(loaded);
+        return decode(loaded.id, encode(loaded));
+      });
     },
     put(identity) {
       generation++;

@@ -95,14 +95,18 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     return identity;
   };
 
-  /** The hot path's view (id and epoch), from the cache when it can. */
-  const liveCached = async (rawId: string): Promise<CachedIdentity> => {
-    const identity = await deps.cache.get(owned(rawId), store.getIdentity);
-    assertLive(identity, (i) => i.deleted);
-    return identity;
+  /** The hot path's view (id and epoch): synchronously from the cache when it can, else loaded. */
+  const liveCached = (rawId: string): CachedIdentity | Promise<CachedIdentity> => {
+    const found = deps.cache.get(owned(rawId), store.getIdentity);
+    const check = (identity: CachedIdentity | undefined): CachedIdentity => {
+      assertLive(identity, (i) => i.deleted);
+      return identity;
+    };
+    return found instanceof Promise ? found.then(check) : check(found);
   };
 
-  const mint = async (
+  // Not async: the issue path's only wait is the signature.
+  const mint = (
     identity: Pick<IdentityRecord, 'id' | 'epoch'>,
     scopes: readonly TokenScope[],
     lifetimeMinutes: number,
@@ -130,9 +134,10 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       revocationEpoch: identity.epoch,
       accessKey: key,
     });
-    const token = await signer.sign(claims);
-    deps.touches.touch(identity.id, now);
-    return { accessToken: { token, expiresOn: formatServiceDate(claims.exp * 1000) }, issuedAt: now };
+    return signer.sign(claims).then((token) => {
+      deps.touches.touch(identity.id, now);
+      return { accessToken: { token, expiresOn: formatServiceDate(claims.exp * 1000) }, issuedAt: now };
+    });
   };
 
   const withPendingTouch = (identity: IdentityRecord): IdentityRecord => {
@@ -168,8 +173,15 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       return withPendingTouch(await live(rawId));
     },
 
-    async issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
-      return (await mint(await liveCached(rawId), scopes, lifetimeMinutes, principal)).accessToken;
+    issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
+      const issueTo = (identity: CachedIdentity) =>
+        mint(identity, scopes, lifetimeMinutes, principal).then((minted) => minted.accessToken);
+      try {
+        const identity = liveCached(rawId);
+        return identity instanceof Promise ? identity.then(issueTo) : issueTo(identity);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
 
     /** The identity mapped to `customId`, created on first use (token exchange: one identity per external user). */

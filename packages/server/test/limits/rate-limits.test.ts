@@ -76,7 +76,7 @@ describe('shared counters (cluster) decide locally and sync', () => {
     for (let i = 0; i < 30; i++) {
       for (const limiter of [a, b]) {
         try {
-          await limiter.take('key:primary', 'create');
+          limiter.take('key:primary', 'create');
           admitted++;
         } catch {
           // refused
