@@ -278,7 +278,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   // A cache miss. Synchronous while discovery, the key and a synchronous signature check (node:crypto) allow it —
   // no promise chain per token — and asynchronous otherwise (first requests, unknown kid, WebCrypto).
-  function verifyFresh(token: string, now: number): VerifiedToken | Promise<VerifiedToken> {
+  function verifyFresh(token: string, now: number): Promise<VerifiedToken> {
     const jws = splitJwt(token);
     if (jws.header.alg !== 'ES256') throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'alg must be ES256' });
     const kid = jws.header.kid;
@@ -304,7 +304,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     signatureOk: boolean,
     m: ServerMetadata,
     now: number,
-  ): VerifiedToken | Promise<VerifiedToken> {
+  ): Promise<VerifiedToken> {
     if (!signatureOk) {
       if (base64UrlToBytesStrict(jws.signatureSegment) === undefined) {
         throw verifierError('ERR_TOKEN_MALFORMED', { detail: 'signature is not base64url' });
@@ -323,7 +323,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return judge(token, claims, now);
   }
 
-  function judge(token: string, claims: TokenClaims, now: number): VerifiedToken {
+  function judge(token: string, claims: TokenClaims, now: number): Promise<VerifiedToken> {
     const stamp = state.version;
     const failure = revocationFailure(claims, now);
     if (failure !== undefined) throw failure;
@@ -339,7 +339,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
     const promise = Promise.resolve(verified);
     cache?.set(token, { verified, claims, promise, stamp }, claims.exp * 1000 + leewayMs);
-    return verified;
+    return promise; // the same promise every later cache hit hands out
   }
 
   // A cache hit: expiry was checked by the cache; staleness and revocation are judged on every hit, but the
@@ -363,8 +363,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (hit !== undefined) return verifyCached(hit.value, now);
     }
     try {
-      const result = verifyFresh(token, now);
-      return result instanceof Promise ? result : Promise.resolve(result);
+      return verifyFresh(token, now);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -31,6 +31,7 @@ export function nodeSignatureVerifier(): SignatureVerifier {
 const SCRATCH_CHARS = 8192;
 const SIGNATURE_AT = 3 * SCRATCH_CHARS;
 const scratch = Buffer.allocUnsafeSlow(SIGNATURE_AT + 64);
+const signatureView = scratch.subarray(SIGNATURE_AT, SIGNATURE_AT + 64);
 
 /**
  * An ES256 signature segment (86 base64url characters) decoded into the scratch buffer, or undefined. Strict:
@@ -41,7 +42,7 @@ function signatureBytes(segment: string): Buffer | undefined {
   if (segment.length !== 86 || segment.includes('+') || segment.includes('/')) return undefined;
   if (Buffer.byteLength(segment, 'utf8') !== 86) return undefined;
   const written = scratch.write(segment, SIGNATURE_AT, 'base64url');
-  return written === 64 ? scratch.subarray(SIGNATURE_AT, SIGNATURE_AT + 64) : undefined;
+  return written === 64 ? signatureView : undefined;
 }
 
 /** The signing input's bytes. It is ASCII (base64url and '.'); anything else cannot verify and is passed as UTF-8. */
