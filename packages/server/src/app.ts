@@ -114,6 +114,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.https === undefined ? {} : { https: { cert: deps.https.cert, key: deps.https.key } }),
   }) as unknown as FastifyInstance;
 
+  // Every per-request field declared up front, so each request object has one shape from its construction (V8
+  // then keeps property access monomorphic; adding them as they are set made a new hidden-class chain per path).
+  for (const field of [
+    'rawBody',
+    'clientRequestId',
+    'operation',
+    'identityId',
+    'principal',
+    'audited',
+    'errorCode',
+    'auditDetail',
+  ] as const) {
+    app.decorateRequest(field, undefined);
+  }
+  app.decorateRequest('startedAt', 0n);
+
   // Keep the exact bytes: HMAC covers them, and JSON is parsed by the route, so errors stay ours.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
