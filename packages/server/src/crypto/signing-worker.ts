@@ -77,7 +77,12 @@ export function createSigningWorker(maxBatch = 8): SigningWorker {
   };
 
   const start = (): Worker => {
-    const w = new Worker(WORKER_SOURCE, { eval: true });
+    // Its heap holds one batch at a time, so it is bounded tightly: a runaway worker dies (and is restarted)
+    // instead of growing. The thread itself costs ~10 MB RSS (an isolate).
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, codeRangeSizeMb: 4 },
+    });
     w.unref(); // never what keeps a process alive; the server's close() terminates it
     w.on('message', (reply: WorkerReply) => {
       const batch = inFlight.get(reply.id);
