@@ -8,6 +8,8 @@ import { presign } from './signed-requests.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..');
 export const API_VERSION = '2025-06-30';
+/** The V8 settings `npm start` runs the server with (README "Running in production"): a 4 MB semi-space. */
+export const SERVER_NODE_ARGS = ['--max-semi-space-size=4'];
 
 const READY = /listening on (http:\/\/\S+)[\s\S]*Connection string: (\S+)/;
 
@@ -18,6 +20,7 @@ const READY = /listening on (http:\/\/\S+)[\s\S]*Connection string: (\S+)/;
  */
 export async function startCliServer({ dataDir, store, extraArgs = [], nodeArgs = [] }) {
   const base = [
+    ...SERVER_NODE_ARGS,
     ...nodeArgs,
     join(repoRoot, 'packages/cli/bin/tessera.cjs'),
     'serve',
@@ -43,7 +46,7 @@ export async function startCliServer({ dataDir, store, extraArgs = [], nodeArgs 
 /** N `startServer` workers sharing one port through node:cluster (bench/lib/cluster-serve.mjs). */
 export async function startClusterServer({ workers, dataDir, store, masterKey, primaryKey }) {
   const p = await startProcess({
-    args: [join(here, 'cluster-serve.mjs')],
+    args: [...SERVER_NODE_ARGS, join(here, 'cluster-serve.mjs')], // cluster.fork passes them on to the workers
     env: {
       BENCH_WORKERS: String(workers),
       BENCH_DATA_DIR: dataDir,
