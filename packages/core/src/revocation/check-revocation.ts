@@ -34,6 +34,7 @@ export function checkRevocation(claims: Pick<TokenClaims, 'rev' | 'akv'>, state:
 /** Why a token is revoked, as an error code; undefined when it is not. */
 export type RevocationCode = 'ERR_TOKEN_IDENTITY_DELETED' | 'ERR_TOKEN_REVOKED' | 'ERR_TOKEN_KEY_ROTATED';
 
+/** The fixed message of each revocation code, as {@link checkRevocation} throws it. */
 export const REVOCATION_MESSAGES: Readonly<Record<RevocationCode, string>> = {
   ERR_TOKEN_IDENTITY_DELETED: 'The identity of this token has been deleted.',
   ERR_TOKEN_REVOKED: 'The tokens of this identity have been revoked.',
