@@ -10,6 +10,8 @@ export {
   bytesToBase64Url,
   base64ToBytes,
   base64UrlToBytesStrict,
+  isBase64UrlCandidate,
+  base64UrlDecodedLength,
   utf8,
   fromUtf8,
 } from './encoding/base64.js';
@@ -43,6 +45,7 @@ export {
 } from './tokens/claims.js';
 export {
   encodeSigningInput,
+  encodeJwtSegment,
   assembleJwt,
   decodeJwt,
   splitJwt,

@@ -5,7 +5,7 @@ import {
   API_SUPPORTED_VERSIONS_HEADER,
   parseCustomId,
   parseExpiresInMinutes,
-  isRawId,
+  parseRawId,
   parseScopes,
   resolveApiVersion,
   TesseraError,
@@ -270,7 +270,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const idParam = (request: FastifyRequest): string => {
     const id = (request.params as { id: string }).id;
     // Only a well-formed id reaches logs and audit: a token pasted where the id belongs must never be written.
-    request.identityId = isRawId(id) ? id.toLowerCase() : undefined; // parseRawId's canonical form, no regex
+    try {
+      request.identityId = parseRawId(id).rawId;
+    } catch {
+      request.identityId = undefined;
+    }
     return id;
   };
 

@@ -1,4 +1,5 @@
 import { createPublicKey, verify } from 'node:crypto';
+import { base64UrlDecodedLength, isBase64UrlCandidate } from '@tessera/core';
 import { type Verifier, type VerifierOptions, createVerifier } from './create-verifier.js';
 import type { EcPublicJwk, SignatureVerifier, VerificationKey } from './signature/signature-verifier.js';
 
@@ -34,15 +35,13 @@ const scratch = Buffer.allocUnsafeSlow(SIGNATURE_AT + 64);
 const signatureView = scratch.subarray(SIGNATURE_AT, SIGNATURE_AT + 64);
 
 /**
- * An ES256 signature segment (86 base64url characters) decoded into the scratch buffer, or undefined. Strict:
- * Buffer skips characters outside the alphabet (then fewer than 64 bytes come out), takes '+' and '/' (refused)
- * and reads a character above U+00FF by its low byte (refused by the UTF-8 length).
+ * An ES256 signature segment (86 base64url characters) decoded into the scratch buffer, or undefined. Strict, with
+ * core's checks around Buffer's forgiving decoder (see isBase64UrlCandidate).
  */
 function signatureBytes(segment: string): Buffer | undefined {
-  if (segment.length !== 86 || segment.includes('+') || segment.includes('/')) return undefined;
-  if (Buffer.byteLength(segment, 'utf8') !== 86) return undefined;
+  if (segment.length !== 86 || !isBase64UrlCandidate(segment)) return undefined;
   const written = scratch.write(segment, SIGNATURE_AT, 'base64url');
-  return written === 64 ? signatureView : undefined;
+  return written === base64UrlDecodedLength(segment) ? signatureView : undefined;
 }
 
 /** The signing input's bytes. It is ASCII (base64url and '.'); anything else cannot verify and is passed as UTF-8. */

@@ -17,8 +17,9 @@ export function isUuid(value: string): boolean {
 const HEX = new Uint8Array(128);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
-// An 8-4-4-4-12 hex UUID at `at`: a loop, not a regex, because the verifier runs it on every fresh token and there a
-// regex's separate machine code costs several times its own run time in instruction-cache misses (bench/verify.mjs).
+// An 8-4-4-4-12 hex UUID at `at`: a loop, not a regex, because raw ids are checked on every issued and every freshly
+// verified token, and there a regex's separate machine code costs several times its own run time in instruction-cache
+// misses (bench/verify.mjs).
 function isUuidAt(text: string, at: number): boolean {
   for (let i = 0; i < 36; i++) {
     const c = text.charCodeAt(at + i);
@@ -52,14 +53,11 @@ export function formatRawId(resourceId: string, userId: string): string {
  * `8:acs:<resourceId>_<userId>` with two UUIDs — the identifier's owner is then decided by the caller.
  */
 export function parseRawId(rawId: string): CommunicationUserId {
-  const match = /^8:acs:([^_]+)_(.+)$/.exec(rawId);
-  const resourceId = match?.[1];
-  const userId = match?.[2];
-  if (resourceId === undefined || userId === undefined || !isUuid(resourceId) || !isUuid(userId)) {
+  if (!isRawId(rawId)) {
     throw new TesseraError('ERR_IDENTIFIER_INVALID', 'Identifier format is invalid.', { target: 'id' });
   }
-  const r = resourceId.toLowerCase();
-  const u = userId.toLowerCase();
-  // Ids are case-insensitive; the canonical form is lower case so lookups and claims always agree.
-  return { rawId: formatRawId(r, u), resourceId: r, userId: u };
+  // Ids are case-insensitive; the canonical form is lower case so lookups and claims always agree. The prefix and
+  // '_' have no case, so the canonical raw id is the whole id lower-cased.
+  const canonical = rawId.toLowerCase();
+  return { rawId: canonical, resourceId: canonical.slice(6, 42), userId: canonical.slice(43) };
 }

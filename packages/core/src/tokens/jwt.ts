@@ -1,5 +1,10 @@
 import { TesseraError } from '../errors.js';
-import { base64UrlToBytesStrict, base64UrlToTextStrict, bytesToBase64Url, utf8 } from '../encoding/base64.js';
+import {
+  base64UrlToBytesStrict,
+  base64UrlToTextStrict,
+  bytesToBase64Url,
+  textToBase64Url,
+} from '../encoding/base64.js';
 
 /** The JOSE header of a Tessera token. */
 export interface JwtHeader {
@@ -23,7 +28,12 @@ export const MAX_TOKEN_LENGTH = 8192;
 
 /** Serialises header and payload into the JWS signing input. */
 export function encodeSigningInput(header: JwtHeader, payload: object): string {
-  return `${bytesToBase64Url(utf8(JSON.stringify(header)))}.${bytesToBase64Url(utf8(JSON.stringify(payload)))}`;
+  return `${encodeJwtSegment(header)}.${encodeJwtSegment(payload)}`;
+}
+
+/** One JWS segment: `base64url(UTF-8(JSON))`. A signer encodes its constant header segment once with it. */
+export function encodeJwtSegment(value: object): string {
+  return textToBase64Url(JSON.stringify(value));
 }
 
 /** Appends a raw (IEEE P1363 for ECDSA) signature to a signing input. */

@@ -1,5 +1,5 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { assembleJwt, encodeSigningInput, type TokenClaims } from '@tessera/core';
+import { assembleJwt, encodeJwtSegment, type TokenClaims } from '@tessera/core';
 import { TOKEN_ALG } from './signing-key.js';
 import type { SigningWorker } from './signing-worker.js';
 
@@ -16,13 +16,13 @@ export interface TokenSigner {
  * default), signatures are batched to a worker thread, one hand-off per event-loop turn.
  */
 export function createTokenSigner(kid: string, key: KeyObject, worker?: SigningWorker): TokenSigner {
-  // The header segment is the same for every token of this key: encode it once. Equal to core's encodeSigningInput
-  // (a test holds them together), with Node's Buffer for the payload's UTF-8 and base64url.
-  const headerSegment = encodeSigningInput({ alg: TOKEN_ALG, typ: 'JWT', kid }, {}).split('.')[0] ?? '';
+  // The header segment is the same for every token of this key: encoded once (a test holds the result to core's
+  // encodeSigningInput).
+  const headerSegment = encodeJwtSegment({ alg: TOKEN_ALG, typ: 'JWT', kid });
   return {
     kid,
     sign(claims) {
-      const input = `${headerSegment}.${Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url')}`;
+      const input = `${headerSegment}.${encodeJwtSegment(claims)}`;
       if (worker !== undefined) return worker.sign(kid, input).then((signature) => assembleJwt(input, signature));
       return new Promise((resolve, reject) => {
         sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {

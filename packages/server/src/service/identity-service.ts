@@ -7,7 +7,6 @@ import {
   parseClaims,
   parseRawId,
   formatRawId,
-  isRawId,
   scopesOf,
   TesseraError,
   uuidV7,
@@ -76,16 +75,11 @@ export function createIdentityService(deps: IdentityServiceDeps) {
   /** Parses a raw id and checks it belongs to this resource (401 IdentityNotOwned as the service answers). */
   const ownResource = resource.resourceId.toLowerCase();
   const owned = (rawId: string): string => {
-    if (isRawId(rawId)) {
-      // The hot path (every issue): the canonical form is the lower-cased id; no regex, no re-assembly.
-      const canonical = rawId.toLowerCase();
-      if (canonical.slice(6, 42) === ownResource) return canonical;
-    }
     const parsed = parseRawId(rawId);
     if (parsed.resourceId !== ownResource) {
       throw new TesseraError('ERR_IDENTITY_NOT_OWNED', "Provided identity doesn't belong to the resource.");
     }
-    return formatRawId(parsed.resourceId, parsed.userId);
+    return parsed.rawId;
   };
 
   /** The identity from the store, if it exists and is not deleted. */

@@ -1,4 +1,4 @@
-import type { AccessKeyVersions, IdentityRevocationState, RevocationState } from '@tessera/core';
+import type { AccessKeyVersions, IdentityRevocationState } from '@tessera/core';
 
 const LIVE: IdentityRevocationState = Object.freeze({ epoch: 0, deleted: false });
 
@@ -77,11 +77,6 @@ export class RevocationStateStore {
       if (version > current) this.#keys = Object.freeze({ ...this.#keys, [keyName]: version });
     }
     this.#advance(seq);
-  }
-
-  /** The facts `checkRevocation` judges a token of `identity` against. */
-  stateFor(identity: string): RevocationState {
-    return { identity: this.identity(identity), accessKeys: this.#keys };
   }
 
   /** One identity's revocation facts (live at epoch 0 when never revoked or deleted). */
