@@ -1,3 +1,10 @@
 export { main, usage } from './main.js';
-export { parseServeArgs, serveCommand, SERVE_SETTINGS, envName } from './serve-command.js';
+export {
+  boundHeapGrowth,
+  parseServeArgs,
+  serveCommand,
+  SERVE_HEAP_GROWING_PERCENT,
+  SERVE_SETTINGS,
+  envName,
+} from './serve-command.js';
 export { keysCommand } from './keys-command.js';

@@ -41,7 +41,16 @@ export interface SqliteStoreOptions {
    * process crashes (kill -9) but may lose the last commits on power loss.
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * SQLite's page cache for this connection, in MiB. Default {@link DEFAULT_SQLITE_CACHE_MB}: the operating system
+   * caches the file as well, so a small cache costs a system call per miss, not a disk read, while better-sqlite3's
+   * own default (16 MiB) is resident memory once a large table has been read through (docs/scaling.md).
+   */
+  cacheMb?: number;
 }
+
+/** SQLite page cache per process, MiB (the identity cache in front of it serves the issue path). */
+export const DEFAULT_SQLITE_CACHE_MB = 4;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE resource (
@@ -102,6 +111,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
+  // Negative: a size in KiB rather than pages.
+  db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_SQLITE_CACHE_MB) * 1024)}`);
 
   const migrate = (): void => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');

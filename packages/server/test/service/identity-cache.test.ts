@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createIdentityCache } from '../../src/service/identity-cache.js';
+import { randomUUID } from 'node:crypto';
+import { createIdentityCache, identityCacheKey } from '../../src/service/identity-cache.js';
 import type { IdentityRecord } from '../../src/store/store.js';
 
 const record = (id: string, epoch: number, deleted = false): IdentityRecord => ({
@@ -53,5 +54,34 @@ describe('identity cache (issue hot path)', () => {
     cache.put(record('c', 0)); // evicts b
     expect(cache.size).toBe(2);
     expect(await cache.get('b', async () => undefined)).toBeUndefined();
+  });
+});
+
+describe('identityCacheKey (compact keys: 16 characters per identity instead of 79)', () => {
+  const resource = '5b1f6f0e-8b7e-4a8e-9d3c-1b2a3c4d5e6f';
+  it('is the user id as 16 bytes, one per character, case-insensitive', () => {
+    const key = identityCacheKey(`8:acs:${resource}_00112233-4455-6677-8899-aabbccddeeff`);
+    expect([...key].map((c) => c.charCodeAt(0))).toEqual([
+      0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+    ]);
+    expect(identityCacheKey(`8:acs:${resource}_00112233-4455-6677-8899-AABBCCDDEEFF`)).toBe(key);
+  });
+
+  it('tells 1000 random identities apart and keeps anything that is not a raw id as is', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 1000; i++) keys.add(identityCacheKey(`8:acs:${resource}_${randomUUID()}`));
+    expect(keys.size).toBe(1000);
+    expect(identityCacheKey('a')).toBe('a');
+    expect(identityCacheKey('8:acs:not-a-raw-id')).toBe('8:acs:not-a-raw-id');
+  });
+
+  it('serves the cache: put under one case, get and invalidate under the other', async () => {
+    const cache = createIdentityCache(10);
+    const id = `8:acs:${resource}_00112233-4455-6677-8899-aabbccddeeff`;
+    cache.put(record(id, 4));
+    const upper = id.toUpperCase().replace('8:ACS:', '8:acs:');
+    expect(await cache.get(upper, async () => undefined)).toEqual({ id: upper, epoch: 4, deleted: false });
+    cache.invalidate(upper);
+    expect(cache.size).toBe(0);
   });
 });

@@ -81,6 +81,8 @@ export class RevocationStateStore {
 
   /** One identity's revocation facts (live at epoch 0 when never revoked or deleted). */
   identity(identity: string): IdentityRevocationState {
+    // Most deployments have revoked nobody recently: no lower-casing and no hashing of a fresh 79-character id then.
+    if (this.#identities.size === 0) return LIVE;
     return this.#identities.get(identityKey(identity)) ?? LIVE;
   }
 
