@@ -235,7 +235,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     handler: (request: FastifyRequest, reply: FastifyReply, ctx: AcsContext) => Promise<unknown>,
   ) => {
     // After authentication: identity for the audit, authorization, rate limit, then the handler.
-    const proceed = (request: FastifyRequest, reply: FastifyReply, version: ApiVersionFeatures, principal: Principal) => {
+    const proceed = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      version: ApiVersionFeatures,
+      principal: Principal,
+    ) => {
       request.principal = principal;
       // Known before authorization, so a denied call is audited with the identity it aimed at (well-formed ids only).
       if (typeof (request.params as Record<string, unknown> | undefined)?.id === 'string') idParam(request);
