@@ -79,7 +79,13 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     flag: 'signing',
     key: 'signing',
     kind: 'string',
-    help: "where token signatures are computed: 'worker' (default, batched to a worker thread) or 'threadpool'",
+    help: "where token signatures are computed: 'worker' (default, batched to worker threads) or 'threadpool'",
+  },
+  {
+    flag: 'signing-threads',
+    key: 'signingThreads',
+    kind: 'int',
+    help: 'signing worker threads with --signing worker, 1-16 (default 2)',
   },
   {
     flag: 'log-level',

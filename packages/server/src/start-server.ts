@@ -143,7 +143,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const reloadKeys = async () => keys.replace(decodeKeys(await store.listAccessKeys(), box));
 
     let signer: TokenSigner | undefined;
-    const signingWorker = options.signing === 'threadpool' ? undefined : createSigningWorker();
+    const signingWorker =
+      options.signing === 'threadpool' ? undefined : createSigningWorker({ threads: options.signingThreads });
     let jwks: PublicJwk[] = [];
     let publicKeys = new Map<string, KeyObject>();
     const loadSigningKeys = async () => {

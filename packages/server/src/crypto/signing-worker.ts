@@ -13,6 +13,8 @@ export interface SigningWorker {
   register(kid: string, privateKeyPem: string): void;
   /** The raw (IEEE P1363, 64-byte) ES256 signature of the ASCII `signingInput` with key `kid`. */
   sign(kid: string, signingInput: string): Promise<Uint8Array>;
+  /** How many of the threads are running (they start on demand). */
+  threadsStarted(): number;
   /** Stops the worker; pending signatures are rejected. */
   close(): Promise<void>;
 }
@@ -57,26 +59,42 @@ function signingFailed(): TesseraError {
   return new TesseraError('ERR_INTERNAL', 'Token signing failed.');
 }
 
+/** Options of {@link createSigningWorker}. */
+export interface SigningWorkerOptions {
+  /** Most inputs per message (default 8). */
+  readonly maxBatch?: number;
+  /** Worker threads; each batch goes to the one with the fewest batches in flight (default 1). */
+  readonly threads?: number;
+}
+
+interface Thread {
+  worker: Worker | undefined;
+  readonly inFlight: Map<number, Batch>;
+}
+
 /**
- * Starts the signing worker lazily, on the first signature; restarts it after a crash. A batch is sent at the end of
- * the event-loop turn or when it holds `maxBatch` inputs: small batches come back while the loop goes on, where one
- * large batch per turn made the loop wait for the worker (measured: 8 → +22 % issues/s over the thread pool,
+ * Starts the signing threads lazily, on the first signature; restarts one after a crash. A batch is sent at the end
+ * of the event-loop turn or when it holds `maxBatch` inputs: small batches come back while the loop goes on, where
+ * one large batch per turn made the loop wait for the worker (measured: 8 → +22 % issues/s over the thread pool,
  * unbounded → −25 %).
  */
-export function createSigningWorker(maxBatch = 8): SigningWorker {
+export function createSigningWorker(options: SigningWorkerOptions = {}): SigningWorker {
+  const maxBatch = options.maxBatch ?? 8;
   const pems = new Map<string, string>();
-  const inFlight = new Map<number, Batch>();
-  let worker: Worker | undefined;
+  const threads: Thread[] = Array.from({ length: Math.max(1, options.threads ?? 1) }, () => ({
+    worker: undefined,
+    inFlight: new Map<number, Batch>(),
+  }));
   let open: Batch | undefined;
   let nextId = 0;
   let closed = false;
 
-  const failAll = () => {
-    for (const batch of inFlight.values()) for (const w of batch.waiting) w.reject(signingFailed());
-    inFlight.clear();
+  const failAll = (thread: Thread) => {
+    for (const batch of thread.inFlight.values()) for (const w of batch.waiting) w.reject(signingFailed());
+    thread.inFlight.clear();
   };
 
-  const start = (): Worker => {
+  const start = (thread: Thread): Worker => {
     // Its heap holds one batch at a time, so it is bounded tightly: a runaway worker dies (and is restarted)
     // instead of growing. The thread itself costs ~10 MB RSS (an isolate).
     const w = new Worker(WORKER_SOURCE, {
@@ -85,22 +103,29 @@ export function createSigningWorker(maxBatch = 8): SigningWorker {
     });
     w.unref(); // never what keeps a process alive; the server's close() terminates it
     w.on('message', (reply: WorkerReply) => {
-      const batch = inFlight.get(reply.id);
+      const batch = thread.inFlight.get(reply.id);
       if (batch === undefined) return;
-      inFlight.delete(reply.id);
+      thread.inFlight.delete(reply.id);
       batch.waiting.forEach((waiter, i) => {
         if (reply.ok) waiter.resolve(reply.signatures.subarray(64 * i, 64 * i + 64));
         else waiter.reject(signingFailed());
       });
     });
     const lost = () => {
-      if (worker === w) worker = undefined;
-      failAll();
+      if (thread.worker === w) thread.worker = undefined;
+      failAll(thread);
     };
     w.on('error', lost);
     w.on('exit', lost);
     for (const [kid, pem] of pems) w.postMessage({ type: 'key', kid, pem });
     return w;
+  };
+
+  // The thread with the fewest batches in flight (the first on a tie, so one thread serves a light load alone).
+  const leastBusy = (): Thread => {
+    let best = threads[0] as Thread;
+    for (const t of threads) if (t.inFlight.size < best.inFlight.size) best = t;
+    return best;
   };
 
   const flush = () => {
@@ -111,16 +136,17 @@ export function createSigningWorker(maxBatch = 8): SigningWorker {
       for (const w of batch.waiting) w.reject(signingFailed());
       return;
     }
-    worker ??= start();
+    const thread = leastBusy();
+    thread.worker ??= start(thread);
     const id = nextId++;
-    inFlight.set(id, batch);
-    worker.postMessage({ type: 'sign', id, kid: batch.kid, inputs: batch.inputs });
+    thread.inFlight.set(id, batch);
+    thread.worker.postMessage({ type: 'sign', id, kid: batch.kid, inputs: batch.inputs });
   };
 
   return {
     register(kid, privateKeyPem) {
       pems.set(kid, privateKeyPem);
-      worker?.postMessage({ type: 'key', kid, pem: privateKeyPem });
+      for (const t of threads) t.worker?.postMessage({ type: 'key', kid, pem: privateKeyPem });
     },
     sign(kid, signingInput) {
       return new Promise((resolve, reject) => {
@@ -135,13 +161,19 @@ export function createSigningWorker(maxBatch = 8): SigningWorker {
         if (open.inputs.length >= maxBatch) flush(); // small batches stream back while the loop goes on
       });
     },
+    threadsStarted() {
+      return threads.filter((t) => t.worker !== undefined).length;
+    },
     async close() {
       closed = true;
       flush();
-      const w = worker;
-      worker = undefined;
-      failAll();
-      if (w !== undefined) await w.terminate();
+      const running: Worker[] = [];
+      for (const t of threads) {
+        if (t.worker !== undefined) running.push(t.worker);
+        t.worker = undefined;
+        failAll(t);
+      }
+      await Promise.all(running.map((w) => w.terminate()));
     },
   };
 }

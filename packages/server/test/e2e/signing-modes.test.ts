@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createIdentity, fetchJwks, issueToken, startTestServer, targetOf, verifiesAgainstJwks } from './helpers.js';
 
-// `--signing worker` (default) batches signatures to a worker thread; `--signing threadpool` signs per token on
+// `--signing worker` (default) batches signatures to worker threads (`--signing-threads`, default 2); `--signing threadpool` signs per token on
 // libuv's pool. Both must mint tokens that verify against the JWKS, under concurrency (several per batch).
-describe.each(['worker', 'threadpool'] as const)('--signing %s', (signing) => {
+describe.each([
+  ['worker', 2],
+  ['worker', 1],
+  ['threadpool', 1],
+] as const)('--signing %s (threads %s)', (signing, signingThreads) => {
   it('40 concurrent issues: every token verifies against the JWKS and names its own identity', async () => {
-    const server = await startTestServer({ signing });
+    const server = await startTestServer({ signing, signingThreads });
     try {
       const target = targetOf(server.server.connectionString);
       const ids = await Promise.all(Array.from({ length: 8 }, async () => (await createIdentity(target)).identity.id));
@@ -32,6 +36,13 @@ describe('--signing validation', () => {
     await expect(startTestServer({ signing: 'fast' as 'worker' })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
       message: expect.stringContaining('signing'),
+    });
+  });
+
+  it.each([0, 17, 1.5])('--signing-threads %s is ERR_CONFIG_INVALID naming the setting', async (signingThreads) => {
+    await expect(startTestServer({ signingThreads })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('signing-threads'),
     });
   });
 });

@@ -13,7 +13,7 @@ describe('signing worker (batched ES256 on a worker thread)', () => {
     verify('sha256', Buffer.from(input), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
 
   it('200 signatures requested in one turn (25 batches of 8) each verify against their own input', async () => {
-    const worker = createSigningWorker(8);
+    const worker = createSigningWorker({ maxBatch: 8 });
     const a = keyPair();
     worker.register('a', a.pem);
     try {
@@ -30,7 +30,7 @@ describe('signing worker (batched ES256 on a worker thread)', () => {
   });
 
   it('interleaved keys (a rollover mid-turn) sign with the key each caller named', async () => {
-    const worker = createSigningWorker(8);
+    const worker = createSigningWorker({ maxBatch: 8 });
     const a = keyPair();
     const b = keyPair();
     worker.register('a', a.pem);
@@ -48,7 +48,7 @@ describe('signing worker (batched ES256 on a worker thread)', () => {
   });
 
   it('an unknown key id fails with ERR_INTERNAL, and the worker keeps serving', async () => {
-    const worker = createSigningWorker(8);
+    const worker = createSigningWorker({ maxBatch: 8 });
     const a = keyPair();
     worker.register('a', a.pem);
     try {
@@ -60,11 +60,40 @@ describe('signing worker (batched ES256 on a worker thread)', () => {
   });
 
   it('close() rejects what is pending and later calls, never hangs', async () => {
-    const worker = createSigningWorker(8);
+    const worker = createSigningWorker({ maxBatch: 8 });
     worker.register('a', keyPair().pem);
     const pending = worker.sign('a', 'x');
     await worker.close();
     await expect(pending).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
     await expect(worker.sign('a', 'z')).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+  });
+
+  it('two threads: 200 signatures spread over both, each verifying against its own input; close rejects nothing signed', async () => {
+    const worker = createSigningWorker({ maxBatch: 8, threads: 2 });
+    const a = keyPair();
+    worker.register('a', a.pem);
+    try {
+      const inputs = Array.from({ length: 200 }, (_, i) => `two-threads-${i}`);
+      const signatures = await Promise.all(inputs.map((input) => worker.sign('a', input)));
+      signatures.forEach((signature, i) => {
+        expect(checks(a.publicKey, inputs[i] ?? '', signature)).toBe(true);
+      });
+      expect(worker.threadsStarted()).toBe(2);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('one request at a time is served by one thread alone (the second starts only under load)', async () => {
+    const worker = createSigningWorker({ maxBatch: 8, threads: 2 });
+    const a = keyPair();
+    worker.register('a', a.pem);
+    try {
+      for (let i = 0; i < 5; i++)
+        expect(checks(a.publicKey, `one-${i}`, await worker.sign('a', `one-${i}`))).toBe(true);
+      expect(worker.threadsStarted()).toBe(1);
+    } finally {
+      await worker.close();
+    }
   });
 });
