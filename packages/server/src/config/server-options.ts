@@ -158,9 +158,10 @@ function invalid(setting: string, message: string): TesseraError {
 }
 
 /**
- * Two signing threads: with one, the event loop sat idle 8–13 % of the time under saturating load waiting for
- * signatures while the thread shared the other core; with two, whichever core is free signs (A/B on 2 vCPU: median
- * +20 % issues/s, p99 13.7 → 9.6 ms; three were no better). bench/README.md.
+ * Two signing threads: with one, batches queued behind each other whenever that thread shared its core with the load
+ * or the collector, and the slowest requests waited for them. Interleaved A/B on 2 vCPU (ten pairs in two runs):
+ * issue p99 median 10.8 → 8.7 ms and 13.7 → 9.6 ms; throughput equal within the host's noise (medians ×1.01 and
+ * ×1.20); three threads were no better. Costs ~10 MB (an isolate), started only under load. bench/README.md.
  */
 export const DEFAULT_SIGNING_THREADS = 2;
 
