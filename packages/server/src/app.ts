@@ -139,8 +139,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   // Hooks take Fastify's callback form, not async: an async hook costs a promise per request on the hot path.
+  // One log line per request at level info; below it (the level is fixed for the process) no hook runs at all.
+  const requestLog = deps.logger.isLevelEnabled('info');
   app.addHook('onRequest', (request, reply, done) => {
-    request.startedAt = process.hrtime.bigint();
+    if (requestLog) request.startedAt = process.hrtime.bigint();
     const given = request.headers['x-ms-client-request-id'];
     const id = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     request.clientRequestId = id;
@@ -149,23 +151,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     done();
   });
 
-  app.addHook('onResponse', (request, reply, done) => {
-    done();
-    if (!deps.logger.isLevelEnabled('info')) return;
-    const latencyMs = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
-    // One line per request. The URL is not logged: the identity id is, and nothing secret is.
-    deps.logger.info(
-      {
-        op: request.operation ?? `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
-        identityId: request.identityId,
-        status: reply.statusCode,
-        latencyMs: Math.round(latencyMs * 1000) / 1000,
-        requestId: request.clientRequestId,
-        principal: request.principal === undefined ? undefined : principalLabel(request.principal),
-      },
-      'request',
-    );
-  });
+  if (requestLog)
+    app.addHook('onResponse', (request, reply, done) => {
+      done();
+      const latencyMs = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
+      // One line per request. The URL is not logged: the identity id is, and nothing secret is.
+      deps.logger.info(
+        {
+          op: request.operation ?? `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+          identityId: request.identityId,
+          status: reply.statusCode,
+          latencyMs: Math.round(latencyMs * 1000) / 1000,
+          requestId: request.clientRequestId,
+          principal: request.principal === undefined ? undefined : principalLabel(request.principal),
+        },
+        'request',
+      );
+    });
 
   // Audit entries are recorded as the reply is sent (not on 'finish'), so once a caller has its answer the entry
   // is buffered, and a shutdown right after still flushes it.

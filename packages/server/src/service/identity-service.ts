@@ -99,15 +99,15 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     return found instanceof Promise ? found.then(check) : check(found);
   };
 
-  // Not async: the issue path's only wait is the signature.
+  // Not async: the issue path's only wait is the signature. `now` is the issue time (the caller records it).
   const mint = (
     identity: Pick<IdentityRecord, 'id' | 'epoch'>,
     scopes: readonly TokenScope[],
     lifetimeMinutes: number,
     principal: Principal,
+    now: number,
     expiresAt?: number,
-  ): Promise<{ accessToken: AccessToken; issuedAt: number }> => {
-    const now = clock();
+  ): Promise<AccessToken> => {
     const signer = deps.signer();
     // Tokens minted under an access key are pinned to its version (rotation revokes them); bearer-minted are not.
     const key =
@@ -130,7 +130,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     });
     return signer.sign(claims).then((token) => {
       deps.touches.touch(identity.id, now);
-      return { accessToken: { token, expiresOn: formatServiceDate(claims.exp * 1000) }, issuedAt: now };
+      return { token, expiresOn: formatServiceDate(claims.exp * 1000) };
     });
   };
 
@@ -159,8 +159,8 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         createdAt: now,
       });
       if (input.scopes === undefined) return { identity: withPendingTouch(identity), created };
-      const { accessToken, issuedAt } = await mint(identity, input.scopes, input.lifetimeMinutes, input.principal);
-      return { identity: withPendingTouch({ ...identity, lastTokenIssuedAt: issuedAt }), created, accessToken };
+      const accessToken = await mint(identity, input.scopes, input.lifetimeMinutes, input.principal, now);
+      return { identity: withPendingTouch({ ...identity, lastTokenIssuedAt: now }), created, accessToken };
     },
 
     async get(rawId: string): Promise<IdentityRecord> {
@@ -168,8 +168,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     },
 
     issue(rawId: string, scopes: readonly TokenScope[], lifetimeMinutes: number, principal: Principal) {
-      const issueTo = (identity: CachedIdentity) =>
-        mint(identity, scopes, lifetimeMinutes, principal).then((minted) => minted.accessToken);
+      const issueTo = (identity: CachedIdentity) => mint(identity, scopes, lifetimeMinutes, principal, clock());
       try {
         const identity = liveCached(rawId);
         return identity instanceof Promise ? identity.then(issueTo) : issueTo(identity);
@@ -191,7 +190,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
 
     /** Mints a token for a known identity expiring at `expiresAt` (Unix seconds), e.g. an exchanged token's. */
     async issueUntil(identity: IdentityRecord, scopes: readonly TokenScope[], expiresAt: number, principal: Principal) {
-      return (await mint(identity, scopes, 1440, principal, expiresAt)).accessToken;
+      return mint(identity, scopes, 1440, principal, clock(), expiresAt);
     },
 
     async revoke(rawId: string): Promise<void> {
