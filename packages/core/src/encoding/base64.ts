@@ -1,12 +1,16 @@
 // Runtime-neutral base64/base64url: core runs in Node, browsers and edge runtimes, so Buffer is optional.
 // Where Node's Buffer exists it encodes (about 14x faster, measured) and decodes base64url behind strict checks.
 
-type NodeBytes = Uint8Array & { toString(encoding: 'latin1'): string };
+type NodeBytes = Uint8Array & {
+  toString(encoding: 'latin1', start?: number, end?: number): string;
+  write(text: string, offset: number, encoding: 'base64url'): number;
+};
 interface BufferLike {
   from(bytes: Uint8Array): { toString(encoding: 'base64' | 'base64url'): string };
   from(text: string, encoding: 'utf8'): { toString(encoding: 'base64url'): string };
   from(text: string, encoding: 'base64url'): NodeBytes;
   byteLength(text: string, encoding: 'utf8'): number;
+  allocUnsafeSlow(size: number): NodeBytes;
 }
 const NodeBuffer: BufferLike | undefined = (globalThis as { Buffer?: BufferLike }).Buffer;
 
@@ -115,10 +119,26 @@ export function base64UrlToTextStrict(part: string): string | undefined {
     const bytes = portableBase64UrlToBytesStrict(part);
     return bytes === undefined ? undefined : fromUtf8(bytes);
   }
-  const bytes = nodeBase64UrlToBytesStrict(NodeBuffer, part);
-  if (bytes === undefined) return undefined;
-  const latin1 = bytes.toString('latin1');
-  return NodeBuffer.byteLength(latin1, 'utf8') === latin1.length ? latin1 : fromUtf8(bytes);
+  if (!isBase64UrlCandidate(part)) return undefined;
+  const length = base64UrlDecodedLength(part);
+  if (length > TEXT_SCRATCH_BYTES) {
+    const bytes = nodeBase64UrlToBytesStrict(NodeBuffer, part);
+    return bytes === undefined ? undefined : asciiOrUtf8(NodeBuffer, bytes, bytes.length);
+  }
+  // Decoded into one reused buffer (decoding is synchronous): no allocation but the text itself.
+  textScratch ??= NodeBuffer.allocUnsafeSlow(TEXT_SCRATCH_BYTES);
+  if (textScratch.write(part, 0, 'base64url') !== length) return undefined;
+  return asciiOrUtf8(NodeBuffer, textScratch, length);
+}
+
+/** JWS segments up to this many decoded bytes use the scratch buffer (a maximum-length token's payload fits). */
+const TEXT_SCRATCH_BYTES = 6144;
+let textScratch: NodeBytes | undefined;
+
+/** The first `length` bytes as text: read as Latin-1 when ASCII (no UTF-8 decoder), else strict UTF-8. */
+function asciiOrUtf8(buffer: BufferLike, bytes: NodeBytes, length: number): string | undefined {
+  const latin1 = bytes.toString('latin1', 0, length);
+  return buffer.byteLength(latin1, 'utf8') === latin1.length ? latin1 : fromUtf8(bytes.subarray(0, length));
 }
 
 function nodeBase64UrlToBytesStrict(buffer: BufferLike, part: string): NodeBytes | undefined {
