@@ -8,8 +8,8 @@ import { presign } from './signed-requests.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..');
 export const API_VERSION = '2025-06-30';
-/** The V8 settings `npm start` runs the server with (README "Running in production"): a 4 MB semi-space. */
-export const SERVER_NODE_ARGS = ['--max-semi-space-size=4'];
+/** The V8 settings `npm start` runs the server with (README, `tessera serve`): an 8 MB semi-space. */
+export const SERVER_NODE_ARGS = ['--max-semi-space-size=8'];
 
 const READY = /listening on (http:\/\/\S+)[\s\S]*Connection string: (\S+)/;
 
