@@ -1,0 +1,90 @@
+// Interleaved A/B of issue-token throughput between two checkouts (plain script, not a test):
+//   node bench/ab-issue.mjs <checkout A> <checkout B>
+// Each checkout must be built (`npm run build`). Both servers start once (`tessera serve`, SQLite, the bench's
+// V8 settings); then PAIRS pairs of DUR-second wrk loads alternate A,B / B,A. Prints each pair and the median B/A.
+// Env: PAIRS (6), DUR seconds (5), NODE_ARGS_A / NODE_ARGS_B (extra node flags, space-separated),
+// ENV_A / ENV_B (NAME=value;NAME=value, e.g. TESSERA_SIGNING_THREADS=1).
+// On a shared 2-vCPU host, the median of four pairs moved by ±15 % between two identical servers: use six or more
+// pairs and look for the same direction in most of them (bench/README.md).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadOnce } from './lib/load.mjs';
+import { startProcess } from './lib/proc.mjs';
+import { presign } from './lib/signed-requests.mjs';
+import { createIdentity, ISSUE_BODY, issuePath, SERVER_NODE_ARGS } from './lib/tessera.mjs';
+
+const [rootA, rootB] = process.argv.slice(2).map((p) => resolve(p));
+if (rootA === undefined || rootB === undefined) {
+  console.error('usage: node bench/ab-issue.mjs <checkout A> <checkout B>');
+  process.exit(2);
+}
+const PAIRS = Number(process.env.PAIRS ?? 6);
+const DUR = Number(process.env.DUR ?? 5);
+const words = (s) => (s ?? '').split(' ').filter(Boolean);
+const envOf = (s) =>
+  Object.fromEntries(
+    (s ?? '')
+      .split(';')
+      .filter(Boolean)
+      .map((kv) => kv.split('=')),
+  );
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+const dirs = [];
+async function start(root, nodeArgs, env) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-ab-'));
+  dirs.push(dataDir);
+  const p = await startProcess({
+    args: [
+      ...SERVER_NODE_ARGS,
+      ...nodeArgs,
+      join(root, 'packages/cli/bin/tessera.cjs'),
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'silent',
+      '--rate-limit',
+      'off',
+    ],
+    env,
+    ready: /listening on (http:\/\/\S+)[\s\S]*Connection string: (\S+)/,
+    name: root,
+    cwd: root,
+  });
+  const [, url, connectionString] = p.match;
+  const id = await createIdentity(connectionString);
+  const requests = presign({ connectionString, method: 'POST', path: issuePath(id), body: ISSUE_BODY });
+  return { url, pids: [p.pid], stop: p.stop, requests };
+}
+
+const servers = {
+  A: await start(rootA, words(process.env.NODE_ARGS_A), envOf(process.env.ENV_A)),
+  B: await start(rootB, words(process.env.NODE_ARGS_B), envOf(process.env.ENV_B)),
+};
+try {
+  for (const s of Object.values(servers)) await loadOnce({ url: s.url, requests: s.requests, durationS: 3 });
+  const runs = { A: [], B: [] };
+  for (let i = 0; i < PAIRS; i++) {
+    for (const k of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+      const s = servers[k];
+      runs[k].push(await loadOnce({ url: s.url, requests: s.requests, durationS: DUR, serverPids: s.pids }));
+    }
+    const [a, b] = [runs.A[i], runs.B[i]];
+    console.log(
+      `pair ${i + 1}: A ${a.rps} rps, p99 ${a.p99Ms} ms | B ${b.rps} rps, p99 ${b.p99Ms} ms | B/A ${(b.rps / a.rps).toFixed(3)}`,
+    );
+  }
+  const ratios = runs.A.map((a, i) => runs.B[i].rps / a.rps);
+  console.log(
+    `median B/A ${median(ratios).toFixed(3)} (${ratios.filter((r) => r > 1).length} of ${PAIRS} pairs above 1); ` +
+      `median p99 A ${median(runs.A.map((r) => r.p99Ms))} ms, B ${median(runs.B.map((r) => r.p99Ms))} ms`,
+  );
+} finally {
+  await servers.A.stop();
+  await servers.B.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
