@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOnce } from './lib/load.mjs';
-import { startProcess } from './lib/proc.mjs';
 import { presign } from './lib/signed-requests.mjs';
-import { createIdentity, ISSUE_BODY, issuePath, SERVER_NODE_ARGS } from './lib/tessera.mjs';
+import { createIdentity, ISSUE_BODY, issuePath, startCliServer } from './lib/tessera.mjs';
 
 const [rootA, rootB] = process.argv.slice(2).map((p) => resolve(p));
 if (rootA === undefined || rootB === undefined) {
@@ -35,30 +34,15 @@ const dirs = [];
 async function start(root, nodeArgs, env) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-ab-'));
   dirs.push(dataDir);
-  const p = await startProcess({
-    args: [
-      ...SERVER_NODE_ARGS,
-      ...nodeArgs,
-      join(root, 'packages/cli/bin/tessera.cjs'),
-      'serve',
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'silent',
-      '--rate-limit',
-      'off',
-    ],
-    env,
-    ready: /listening on (http:\/\/\S+)[\s\S]*Connection string: (\S+)/,
-    name: root,
-    cwd: root,
+  const server = await startCliServer({ dataDir, root, nodeArgs, env });
+  const id = await createIdentity(server.connectionString);
+  const requests = presign({
+    connectionString: server.connectionString,
+    method: 'POST',
+    path: issuePath(id),
+    body: ISSUE_BODY,
   });
-  const [, url, connectionString] = p.match;
-  const id = await createIdentity(connectionString);
-  const requests = presign({ connectionString, method: 'POST', path: issuePath(id), body: ISSUE_BODY });
-  return { url, pids: [p.pid], stop: p.stop, requests };
+  return { ...server, requests };
 }
 
 const servers = {

@@ -14,15 +14,15 @@ export const SERVER_NODE_ARGS = ['--max-semi-space-size=8'];
 const READY = /listening on (http:\/\/\S+)[\s\S]*Connection string: (\S+)/;
 
 /**
- * `node packages/cli/dist/bin.js serve --port 0 --data-dir <dir> --log-level silent --rate-limit off [--store …]`
- * as its own process. The per-credential rate limiter (ACS-like defaults, ~33 issue/s) is switched off: the bench
+ * `node <root>/packages/cli/bin/tessera.cjs serve --port 0 --data-dir <dir> --log-level silent --rate-limit off [--store …]`
+ * as its own process (`root`: a checkout, default this one; `env`: extra variables). The per-credential rate limiter (ACS-like defaults, ~33 issue/s) is switched off: the bench
  * measures the service, not the limiter. Falls back to no --rate-limit flag on builds that do not know it.
  */
-export async function startCliServer({ dataDir, store, extraArgs = [], nodeArgs = [] }) {
+export async function startCliServer({ dataDir, store, extraArgs = [], nodeArgs = [], root = repoRoot, env }) {
   const base = [
     ...SERVER_NODE_ARGS,
     ...nodeArgs,
-    join(repoRoot, 'packages/cli/bin/tessera.cjs'),
+    join(root, 'packages/cli/bin/tessera.cjs'),
     'serve',
     '--port',
     '0',
@@ -32,7 +32,7 @@ export async function startCliServer({ dataDir, store, extraArgs = [], nodeArgs 
     'silent',
   ];
   if (store) base.push('--store', store);
-  const start = (args) => startProcess({ args, ready: READY, name: 'tessera serve', cwd: repoRoot });
+  const start = (args) => startProcess({ args, env, ready: READY, name: `tessera serve (${root})`, cwd: root });
   let p;
   try {
     p = await start([...base, '--rate-limit', 'off', ...extraArgs]);
