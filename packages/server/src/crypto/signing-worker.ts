@@ -2,11 +2,11 @@ import { Worker } from 'node:worker_threads';
 import { TesseraError } from '@tessera/core';
 
 /**
- * ES256 signing on a worker thread, batched. The event loop is the issue path's bottleneck, and the per-call cost of
+ * ES256 signing on worker threads, batched. The event loop is the issue path's bottleneck, and the per-call cost of
  * handing each signature to libuv's pool (a job object, a pool wake-up, a completion callback per token) is paid on
- * it. Here every signing input queued during one turn of the event loop travels to the worker in one message and
- * the signatures come back in one transferred buffer, so the loop pays one hand-off per batch, not per token.
- * Measured before/after with `BENCH_ONLY=issue npm run bench` (bench/README.md).
+ * it. Here the signing inputs queued during one turn of the event loop travel to a thread in batches of up to
+ * `maxBatch` per message, each to the least busy thread, and the signatures come back in one transferred buffer per
+ * batch, so the loop pays one hand-off per batch, not per token. Measured with interleaved A/B runs (bench/README.md).
  */
 export interface SigningWorker {
   /** Makes a private key (PKCS#8 PEM) available to the worker under `kid`. */
@@ -15,7 +15,7 @@ export interface SigningWorker {
   sign(kid: string, signingInput: string): Promise<Uint8Array>;
   /** How many of the threads are running (they start on demand). */
   threadsStarted(): number;
-  /** Stops the worker; pending signatures are rejected. */
+  /** Stops every thread; pending signatures are rejected. */
   close(): Promise<void>;
 }
 
