@@ -79,13 +79,13 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     flag: 'signing',
     key: 'signing',
     kind: 'string',
-    help: "where token signatures are computed: 'worker' (default, batched to worker threads) or 'threadpool'",
+    help: "where token signatures are computed: 'worker' (default, worker threads fed through shared memory) or 'threadpool'",
   },
   {
     flag: 'signing-threads',
     key: 'signingThreads',
     kind: 'int',
-    help: 'signing worker threads with --signing worker, 1-16 (default 2)',
+    help: 'signing worker threads with --signing worker, 1-16 (default 1)',
   },
   {
     flag: 'log-level',

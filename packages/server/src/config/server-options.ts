@@ -46,11 +46,11 @@ export interface ServerOptions {
   /** Milliseconds between safety-net polls of the event log for changes made by other processes (default 1000). */
   pollMs?: number;
   /**
-   * Where ES256 token signatures are computed: `worker` (default; batched to worker threads, one hand-off per batch)
+   * Where ES256 token signatures are computed: `worker` (default; worker threads fed through shared memory)
    * or `threadpool` (one `crypto.sign` job per token on libuv's pool).
    */
   signing?: 'worker' | 'threadpool';
-  /** Signing worker threads with `signing: 'worker'`, 1–16 (default 2; each is a V8 isolate of ~10 MB). */
+  /** Signing worker threads with `signing: 'worker'`, 1–16 (default 1; each is a V8 isolate of ~10 MB). */
   signingThreads?: number;
   /** Rate limits per credential and operation: `acs` (default), `off`, or `create=1000/30,issue=5000/30,…`. */
   rateLimit?: string;
@@ -158,12 +158,12 @@ function invalid(setting: string, message: string): TesseraError {
 }
 
 /**
- * Two signing threads: with one, batches queued behind each other whenever that thread shared its core with the load
- * or the collector, and the slowest requests waited for them. Interleaved A/B on 2 vCPU (ten pairs in two runs):
- * issue p99 median 10.8 → 8.7 ms and 13.7 → 9.6 ms; throughput equal within the host's noise (medians ×1.01 and
- * ×1.20); three threads were no better. Costs ~10 MB (an isolate), started only under load. bench/README.md.
+ * One signing thread. With the shared-memory hand-off (crypto/signing-worker.ts) one thread signs faster than the event
+ * loop can ask (~37 µs a signature against ≥ 50 µs of loop work per token), and a second thread only adds timed
+ * wake-ups on the vCPU the loop shares: interleaved A/B on 2 vCPU, one thread ×1.32 issues/s over two (6 of 6 pairs),
+ * p99 13.6 → 10.9 ms (bench/README.md). More threads are for machines whose event loops outrun one.
  */
-export const DEFAULT_SIGNING_THREADS = 2;
+export const DEFAULT_SIGNING_THREADS = 1;
 
 function signingMode(value: string | undefined): 'worker' | 'threadpool' {
   if (value === undefined || value === 'worker' || value === 'threadpool') return value ?? 'worker';

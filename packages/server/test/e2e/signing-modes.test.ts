@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createIdentity, fetchJwks, issueToken, startTestServer, targetOf, verifiesAgainstJwks } from './helpers.js';
 
-// `--signing worker` (default) batches signatures to worker threads (`--signing-threads`, default 2); `--signing threadpool` signs per token on
-// libuv's pool. Both must mint tokens that verify against the JWKS, under concurrency (several per batch).
+// `--signing worker` (default) hands signatures to worker threads through shared memory (`--signing-threads`, default
+// 1); `--signing threadpool` signs per token on libuv's pool. Both must mint tokens that verify against the JWKS, under
+// concurrency (several in flight at once).
 describe.each([
   ['worker', 2],
   ['worker', 1],

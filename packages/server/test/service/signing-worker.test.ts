@@ -1,99 +1,123 @@
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createSigningWorker } from '../../src/crypto/signing-worker.js';
+import { createSigningWorker, type SigningWorker, type SigningWorkerOptions } from '../../src/crypto/signing-worker.js';
 
-// The issue path signs on a worker thread in batches (one message per event-loop turn, at most maxBatch inputs).
-// Every caller must get the signature of its own input, whatever batch it landed in.
-describe('signing worker (batched ES256 on a worker thread)', () => {
+// The issue path signs on worker threads through rings of slots in shared memory. Every caller must get the signature
+// of its own input, whatever slot, thread or queue it went through.
+describe('signing worker (ES256 on worker threads, shared-memory slots)', () => {
   const keyPair = () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return { pem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), publicKey };
   };
-  const checks = (publicKey: ReturnType<typeof keyPair>['publicKey'], input: string, signature: Uint8Array) =>
+  const checks = (publicKey: KeyObject, input: string, signature: Uint8Array) =>
     verify('sha256', Buffer.from(input), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  it('200 signatures requested in one turn (25 batches of 8) each verify against their own input', async () => {
-    const worker = createSigningWorker({ maxBatch: 8 });
+  /** A worker with key `a` registered, closed after `run` whatever happens. */
+  const withWorker = async (
+    options: SigningWorkerOptions,
+    run: (worker: SigningWorker, a: ReturnType<typeof keyPair>) => Promise<void>,
+  ) => {
+    const worker = createSigningWorker(options);
     const a = keyPair();
     worker.register('a', a.pem);
     try {
-      const inputs = Array.from({ length: 200 }, (_, i) => `header.payload-${i}`);
-      const signatures = await Promise.all(inputs.map((input) => worker.sign('a', input)));
-      signatures.forEach((signature, i) => {
-        expect(signature.length).toBe(64);
-        expect(checks(a.publicKey, inputs[i] ?? '', signature)).toBe(true);
-        expect(checks(a.publicKey, inputs[(i + 1) % 200] ?? '', signature)).toBe(false);
-      });
+      await run(worker, a);
     } finally {
       await worker.close();
     }
-  });
+  };
 
-  it('interleaved keys (a rollover mid-turn) sign with the key each caller named', async () => {
-    const worker = createSigningWorker({ maxBatch: 8 });
-    const a = keyPair();
-    const b = keyPair();
-    worker.register('a', a.pem);
-    worker.register('b', b.pem);
-    try {
+  /** Signs every input with key `a` at once; each signature must verify against its own input and no other. */
+  const signsEachOwn = async (worker: SigningWorker, a: ReturnType<typeof keyPair>, inputs: string[]) => {
+    const signatures = await Promise.all(inputs.map((input) => worker.sign('a', input)));
+    signatures.forEach((signature, i) => {
+      expect(signature.length).toBe(64);
+      expect(checks(a.publicKey, inputs[i] ?? '', signature)).toBe(true);
+      expect(checks(a.publicKey, inputs[(i + 1) % inputs.length] ?? '', signature)).toBe(inputs.length === 1);
+    });
+  };
+
+  it('200 signatures requested in one turn each verify against their own input', () =>
+    withWorker({}, (worker, a) =>
+      signsEachOwn(
+        worker,
+        a,
+        Array.from({ length: 200 }, (_, i) => `header.payload-${i}`),
+      ),
+    ));
+
+  it('interleaved keys (a rollover mid-turn) sign with the key each caller named', () =>
+    withWorker({}, async (worker, a) => {
+      const b = keyPair();
+      worker.register('b', b.pem);
       const jobs = Array.from({ length: 30 }, (_, i) => ({ kid: i % 3 === 0 ? 'b' : 'a', input: `input-${i}` }));
       const signatures = await Promise.all(jobs.map((j) => worker.sign(j.kid, j.input)));
       jobs.forEach((job, i) => {
         const key = job.kid === 'a' ? a.publicKey : b.publicKey;
         expect(checks(key, job.input, signatures[i] ?? new Uint8Array())).toBe(true);
       });
-    } finally {
-      await worker.close();
-    }
-  });
+    }));
 
-  it('an unknown key id fails with ERR_INTERNAL, and the worker keeps serving', async () => {
-    const worker = createSigningWorker({ maxBatch: 8 });
-    const a = keyPair();
-    worker.register('a', a.pem);
-    try {
+  it('an unknown key id fails with ERR_INTERNAL, and the worker keeps serving', () =>
+    withWorker({}, async (worker, a) => {
       await expect(worker.sign('nope', 'x')).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
       expect(checks(a.publicKey, 'y', await worker.sign('a', 'y'))).toBe(true);
-    } finally {
-      await worker.close();
-    }
-  });
+    }));
 
   it('close() rejects what is pending and later calls, never hangs', async () => {
-    const worker = createSigningWorker({ maxBatch: 8 });
+    const worker = createSigningWorker();
     worker.register('a', keyPair().pem);
-    const pending = worker.sign('a', 'x');
+    const pending = expect(worker.sign('a', 'x')).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
     await worker.close();
-    await expect(pending).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+    await pending;
     await expect(worker.sign('a', 'z')).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
   });
 
-  it('two threads: 200 signatures spread over both, each verifying against its own input; close rejects nothing signed', async () => {
-    const worker = createSigningWorker({ maxBatch: 8, threads: 2 });
-    const a = keyPair();
-    worker.register('a', a.pem);
-    try {
-      const inputs = Array.from({ length: 200 }, (_, i) => `two-threads-${i}`);
-      const signatures = await Promise.all(inputs.map((input) => worker.sign('a', input)));
-      signatures.forEach((signature, i) => {
-        expect(checks(a.publicKey, inputs[i] ?? '', signature)).toBe(true);
-      });
+  it('two threads: 200 signatures spread over both, each verifying against its own input', () =>
+    withWorker({ threads: 2 }, async (worker, a) => {
+      await signsEachOwn(
+        worker,
+        a,
+        Array.from({ length: 200 }, (_, i) => `two-threads-${i}`),
+      );
       expect(worker.threadsStarted()).toBe(2);
-    } finally {
-      await worker.close();
-    }
-  });
+    }));
 
-  it('one request at a time is served by one thread alone (the second starts only under load)', async () => {
-    const worker = createSigningWorker({ maxBatch: 8, threads: 2 });
-    const a = keyPair();
-    worker.register('a', a.pem);
-    try {
-      for (let i = 0; i < 5; i++)
-        expect(checks(a.publicKey, `one-${i}`, await worker.sign('a', `one-${i}`))).toBe(true);
+  it('one request at a time is served by one thread alone (the second starts only under load)', () =>
+    withWorker({ threads: 2 }, async (worker, a) => {
+      for (let i = 0; i < 5; i++) await signsEachOwn(worker, a, [`one-${i}`]);
       expect(worker.threadsStarted()).toBe(1);
-    } finally {
-      await worker.close();
-    }
-  });
+    }));
+
+  it('more signatures than slots wait in order and each still verifies (4 slots, 300 at once, rings wrap)', () =>
+    withWorker({ slots: 4, threads: 2 }, (worker, a) =>
+      signsEachOwn(
+        worker,
+        a,
+        Array.from({ length: 300 }, (_, i) => `backlog-${i}`),
+      ),
+    ));
+
+  it('an input longer than a slot (5,000 bytes) is signed too', () =>
+    withWorker({}, (worker, a) => signsEachOwn(worker, a, ['L'.repeat(5000), 'short'])));
+
+  it('a key the thread cannot import fails its signatures with ERR_INTERNAL; other keys keep working', () =>
+    withWorker({}, async (worker, a) => {
+      worker.register('broken', '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
+      await expect(worker.sign('broken', 'x')).rejects.toMatchObject({ code: 'ERR_INTERNAL' });
+      await signsEachOwn(worker, a, ['after']);
+    }));
+
+  it('a thread asleep after 50 ms idle is woken, and a re-registered kid signs with its new key', () =>
+    withWorker({}, async (worker, a) => {
+      await signsEachOwn(worker, a, ['first']);
+      await pause(50); // past the light-sleep window: the thread waits to be woken
+      await signsEachOwn(worker, a, ['second']);
+      const b = keyPair();
+      worker.register('a', b.pem);
+      await pause(50);
+      expect(checks(b.publicKey, 'third', await worker.sign('a', 'third'))).toBe(true);
+      await pause(50); // close() must also end a thread in deep sleep
+    }));
 });
