@@ -28,6 +28,9 @@ const envOf = (s) =>
       .filter(Boolean)
       .map((kv) => kv.split('=')),
   );
+// Server CPU (every thread) per request: steadier than requests/s when the host's speed moves, though a busier
+// sibling vCPU still inflates it.
+const cpuUs = (r) => Math.round((r.serverCores * 1e6) / r.rps);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 const dirs = [];
@@ -59,13 +62,15 @@ try {
     }
     const [a, b] = [runs.A[i], runs.B[i]];
     console.log(
-      `pair ${i + 1}: A ${a.rps} rps, p99 ${a.p99Ms} ms | B ${b.rps} rps, p99 ${b.p99Ms} ms | B/A ${(b.rps / a.rps).toFixed(3)}`,
+      `pair ${i + 1}: A ${a.rps} rps, p99 ${a.p99Ms} ms, ${cpuUs(a)} µs CPU/req | ` +
+        `B ${b.rps} rps, p99 ${b.p99Ms} ms, ${cpuUs(b)} µs CPU/req | B/A ${(b.rps / a.rps).toFixed(3)}`,
     );
   }
   const ratios = runs.A.map((a, i) => runs.B[i].rps / a.rps);
   console.log(
     `median B/A ${median(ratios).toFixed(3)} (${ratios.filter((r) => r > 1).length} of ${PAIRS} pairs above 1); ` +
-      `median p99 A ${median(runs.A.map((r) => r.p99Ms))} ms, B ${median(runs.B.map((r) => r.p99Ms))} ms`,
+      `median p99 A ${median(runs.A.map((r) => r.p99Ms))} ms, B ${median(runs.B.map((r) => r.p99Ms))} ms; ` +
+      `median CPU/req B/A ${median(runs.A.map((a, i) => cpuUs(runs.B[i]) / cpuUs(a))).toFixed(3)}`,
   );
 } finally {
   await servers.A.stop();

@@ -36,11 +36,21 @@ export function formatHmacAuthorization(signature: string): string {
   return `HMAC-SHA256 SignedHeaders=${SIGNED_HEADERS.join(';')}&Signature=${signature}`;
 }
 
+const CANONICAL_PREFIX = formatHmacAuthorization('');
+const CANONICAL_SIGNED_HEADERS: readonly string[] = Object.freeze([...SIGNED_HEADERS]);
+
 /**
  * Parses an HMAC Authorization header. Throws `ERR_AUTH_UNSUPPORTED_SCHEME` for another scheme and
  * `ERR_AUTH_MALFORMED` when the parameters are missing. The signature itself is never put in a message.
  */
 export function parseHmacAuthorization(header: string): HmacAuthorization {
+  // What every SDK sends, exactly: read without splitting (the general parse below gives the same answer for it).
+  if (header.startsWith(CANONICAL_PREFIX)) {
+    const signature = header.slice(CANONICAL_PREFIX.length);
+    if (signature !== '' && !signature.includes('&') && signature.trim() === signature) {
+      return { signedHeaders: CANONICAL_SIGNED_HEADERS, signature };
+    }
+  }
   const space = header.indexOf(' ');
   const scheme = space < 0 ? header : header.slice(0, space);
   if (scheme.toUpperCase() !== 'HMAC-SHA256') {

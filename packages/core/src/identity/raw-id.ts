@@ -53,11 +53,18 @@ export function formatRawId(resourceId: string, userId: string): string {
  * `8:acs:<resourceId>_<userId>` with two UUIDs — the identifier's owner is then decided by the caller.
  */
 export function parseRawId(rawId: string): CommunicationUserId {
+  // The issue path parses one id three times (route, ownership, claims): the last answer is kept. Frozen, so sharing
+  // it is safe.
+  if (last !== undefined && rawId === last.text) return last.parsed;
   if (!isRawId(rawId)) {
     throw new TesseraError('ERR_IDENTIFIER_INVALID', 'Identifier format is invalid.', { target: 'id' });
   }
   // Ids are case-insensitive; the canonical form is lower case so lookups and claims always agree. The prefix and
   // '_' have no case, so the canonical raw id is the whole id lower-cased.
   const canonical = rawId.toLowerCase();
-  return { rawId: canonical, resourceId: canonical.slice(6, 42), userId: canonical.slice(43) };
+  const parsed = Object.freeze({ rawId: canonical, resourceId: canonical.slice(6, 42), userId: canonical.slice(43) });
+  last = { text: rawId, parsed };
+  return parsed;
 }
+
+let last: { readonly text: string; readonly parsed: CommunicationUserId } | undefined;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { textToBase64Url } from '../../src/encoding/base64.js';
 import { base64ToBytes, bytesToBase64, bytesToBase64Url, fromUtf8, utf8 } from '../../src/index.js';
 
 describe('base64 encoding', () => {
@@ -12,6 +13,30 @@ describe('base64 encoding', () => {
       expect(b64u).toBe(Buffer.from(bytes).toString('base64url'));
       expect(base64ToBytes(b64)).toEqual(bytes);
       expect(base64ToBytes(b64u)).toEqual(bytes);
+    }
+  });
+
+  it('bytesToBase64Url encodes a view into a larger buffer as just the view (no copy is made, none is needed)', () => {
+    const big = new Uint8Array(randomBytes(200));
+    const view = big.subarray(37, 101);
+    expect(bytesToBase64Url(view)).toBe(Buffer.from(view).toString('base64url'));
+  });
+
+  // JWS segments are encoded through one reused buffer up to 4,096 characters and with a fresh one above: each call's
+  // answer must be its own, also after a longer one, and for text whose UTF-8 is up to 3 bytes per character.
+  it('textToBase64Url matches Buffer for short, long, non-ASCII and alternating inputs', () => {
+    const inputs = [
+      '',
+      'a',
+      '{"iss":"x"}',
+      'ドメイン 🎉 tëssera',
+      'é'.repeat(4096),
+      'x'.repeat(5000),
+      'y',
+      '€'.repeat(4097),
+    ];
+    for (const text of [...inputs, ...inputs.reverse()]) {
+      expect(textToBase64Url(text)).toBe(Buffer.from(text, 'utf8').toString('base64url'));
     }
   });
 

@@ -13,6 +13,25 @@ describe('parseHmacAuthorization', () => {
     });
   });
 
+  // The exact SDK form is read without splitting; it must answer what the general parse answers (reached here
+  // through a lower-case scheme), for odd signatures too.
+  it.each([SIG, 'a+/b==', 'x&Signature=y', ' padded', 'trailing ', '='])(
+    'the canonical header and its general parse agree (signature %j)',
+    (signature) => {
+      const canonical = `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
+      const general = `hmac-sha256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
+      expect(parseHmacAuthorization(canonical)).toEqual(parseHmacAuthorization(general));
+    },
+  );
+
+  it('an empty canonical signature is still ERR_AUTH_MALFORMED', () => {
+    expect(
+      catchTessera(() =>
+        parseHmacAuthorization('HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature='),
+      ).code,
+    ).toBe('ERR_AUTH_MALFORMED');
+  });
+
   it('keeps base64 padding and + / in the signature', () => {
     const parsed = parseHmacAuthorization(
       `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=a+/b==`,

@@ -40,6 +40,16 @@ describe('raw ids', () => {
     expect(isRawId(raw)).toBe(false);
   });
 
+  it('the remembered last parse answers only for the same text: a bad id after a good one still throws', () => {
+    const good = formatRawId('6c3f5a8e-1b2d-4c3e-9f70-0a1b2c3d4e5f', '0190a3c2-7b1e-7c3d-8e4f-5a6b7c8d9e0f');
+    const first = parseRawId(good);
+    expect(parseRawId(good)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => parseRawId('')).toThrow(expect.objectContaining({ code: 'ERR_IDENTIFIER_INVALID' }));
+    expect(() => parseRawId(`${good}x`)).toThrow(expect.objectContaining({ code: 'ERR_IDENTIFIER_INVALID' }));
+    expect(parseRawId(good.toUpperCase().replace('8:ACS:', '8:acs:')).rawId).toBe(good);
+  });
+
   it('isRawId accepts what parseRawId accepts, in any case', () => {
     const raw = formatRawId(RESOURCE, USER);
     for (const candidate of [

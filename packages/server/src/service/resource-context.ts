@@ -35,5 +35,11 @@ export function regionOf(location: string): string {
 
 /** .NET `DateTimeOffset` style as the service emits: `2025-07-10T21:39:39.3240000+00:00`. */
 export function formatServiceDate(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, -1)}0000+00:00`; // …T17:45:27.123Z → …T17:45:27.1230000+00:00
+  // Tokens issued in the same second share their expiry: the last answer is kept.
+  if (ms !== lastDate.ms) {
+    lastDate = { ms, text: `${new Date(ms).toISOString().slice(0, -1)}0000+00:00` }; // …27.123Z → …27.1230000+00:00
+  }
+  return lastDate.text;
 }
+
+let lastDate = { ms: Number.NaN, text: '' };
