@@ -8,6 +8,7 @@ export {
 export {
   bytesToBase64,
   bytesToBase64Url,
+  textToBase64Url,
   base64ToBytes,
   base64UrlToBytesStrict,
   isBase64UrlCandidate,
@@ -35,6 +36,8 @@ export {
   TOKEN_CONTRACT_VERSION,
   ACS_SCP_CONSTANT,
   buildClaims,
+  encodeClaimsJson,
+  type ClaimsJson,
   parseClaims,
   scopesOf,
   formatAccessKeyRef,

@@ -90,6 +90,62 @@ export function buildClaims(options: BuildClaimsOptions): TokenClaims {
   return options.accessKey === undefined ? claims : { ...claims, akv: formatAccessKeyRef(options.accessKey) };
 }
 
+/** A token's payload as JSON, and its `exp`. */
+export interface ClaimsJson {
+  /** Exactly `JSON.stringify(buildClaims(options))`. */
+  readonly json: string;
+  readonly exp: number;
+}
+
+/**
+ * `JSON.stringify(buildClaims(options))` without building the object: the issue path's payload. The strings the
+ * server's configuration supplies (issuer, audience, location, region) are quoted once and remembered; every other
+ * string is quoted directly unless it holds a character JSON escapes. A test holds the result byte-equal to
+ * `JSON.stringify(buildClaims(options))` over random and hostile inputs.
+ */
+export function encodeClaimsJson(options: BuildClaimsOptions): ClaimsJson {
+  const { resourceId } = parseRawId(options.rawId);
+  const iat = Math.floor(options.nowMs / 1000);
+  const exp = options.expiresAt ?? iat + options.lifetimeMinutes * 60;
+  const rawId = quote(options.rawId);
+  const json =
+    `{"iss":${quoteRemembered(options.issuer)},"aud":${quoteRemembered(options.audience)},"sub":${rawId},` +
+    `"jti":${quote(options.tokenId)},"iat":${num(iat)},"nbf":${num(iat)},"exp":${num(exp)},` +
+    `"skypeid":${quote(options.rawId.slice(2))},"scp":${ACS_SCP_CONSTANT},"csi":${quote(String(iat))},` +
+    `"acsScope":${quote(options.scopes.join(','))},"resourceId":${quote(resourceId)},` +
+    `"resourceLocation":${quoteRemembered(options.resourceLocation)},"rgn":${quoteRemembered(options.region)},` +
+    `"tsv":${TOKEN_CONTRACT_VERSION},"rev":${num(options.revocationEpoch)}` +
+    (options.accessKey === undefined ? '}' : `,"akv":${quote(formatAccessKeyRef(options.accessKey))}}`);
+  return { json, exp };
+}
+
+// What JSON.stringify escapes in a string: '"', '\\', control characters and lone surrogates (any surrogate sends the
+// string to JSON.stringify, which pairs them correctly).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** JSON.stringify of a number: `null` for NaN and ±Infinity. */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null';
+}
+
+// The configuration's strings, quoted once each (bounded: cleared when full).
+const QUOTED = new Map<string, string>();
+
+function quoteRemembered(text: string): string {
+  let quoted = QUOTED.get(text);
+  if (quoted === undefined) {
+    quoted = quote(text);
+    if (QUOTED.size >= MAX_MEMOISED) QUOTED.clear();
+    QUOTED.set(text, quoted);
+  }
+  return quoted;
+}
+
 /** `primary.3` */
 export function formatAccessKeyRef(ref: AccessKeyRef): string {
   return `${ref.name}.${ref.version}`;

@@ -3,6 +3,7 @@ import {
   ACS_SCP_CONSTANT,
   TOKEN_CONTRACT_VERSION,
   buildClaims,
+  encodeClaimsJson,
   formatAccessKeyRef,
   parseAccessKeyRef,
   parseClaims,
@@ -72,6 +73,65 @@ describe('buildClaims (test-vectors/tokens.json)', () => {
     expect(() => buildClaims({ ...base, rawId: '8:orgid:0192f3a4-5b6c-7d8e-9f01-23456789abcd' })).toThrow(
       expect.objectContaining({ code: 'ERR_IDENTIFIER_INVALID' }),
     );
+  });
+});
+
+// The issue path writes the payload JSON without building the claims object. It must be byte for byte what
+// JSON.stringify(buildClaims(...)) gives — the signing input is the token contract — for every vector, and for
+// configuration strings JSON has to escape (quotes, backslashes, control characters, lone and paired surrogates).
+describe('encodeClaimsJson (the issue path payload)', () => {
+  const same = (o: BuildClaimsOptions) => {
+    const { json, exp } = encodeClaimsJson(o);
+    const claims = buildClaims(o);
+    expect(json).toBe(JSON.stringify(claims));
+    expect(exp).toBe(claims.exp);
+  };
+
+  it.each(vectors.buildClaims.map((c) => [c.name, c] as const))('equals JSON.stringify(buildClaims): %s', (_n, v) => {
+    same(options(v.input));
+  });
+
+  it('equals it for hostile configuration strings, with and without an access key, and an inherited expiry', () => {
+    const base = options(vectors.buildClaims[0]?.input ?? fail());
+    const hostile = [
+      '"quoted"',
+      'back\\slash',
+      'tab\tnew\nline\u0000\u001f',
+      'lone \ud800 high',
+      'lone \udfff low',
+      'pair 🎉 ドメイン tëssera',
+      '',
+      '\u2028\u2029',
+      '</script>',
+    ];
+    for (const text of hostile) {
+      same({ ...base, issuer: text });
+      same({ ...base, audience: text, accessKey: undefined });
+      same({ ...base, resourceLocation: text, region: text, expiresAt: 1_900_000_000 });
+      same({ ...base, tokenId: text, accessKey: { name: 'secondary', version: 12 } });
+    }
+  });
+
+  it('equals it for many random options (scopes, times, epochs, keys)', () => {
+    const base = options(vectors.buildClaims[0]?.input ?? fail());
+    const scopeSets = [
+      ['chat'],
+      ['voip'],
+      ['chat', 'voip'],
+      ['chat.join', 'voip.join'],
+      ['chat.join.limited'],
+    ] as const;
+    for (let i = 0; i < 500; i++) {
+      same({
+        ...base,
+        scopes: [...(scopeSets[i % scopeSets.length] ?? ['chat'])],
+        nowMs: Math.floor(Math.random() * 4_000_000_000_000),
+        lifetimeMinutes: 60 + (i % 1381),
+        revocationEpoch: i % 7 === 0 ? 0 : Math.floor(Math.random() * 1e9),
+        accessKey: i % 3 === 0 ? undefined : { name: i % 2 === 0 ? 'primary' : 'secondary', version: i },
+        expiresAt: i % 5 === 0 ? Math.floor(Math.random() * 4_000_000_000) : undefined,
+      });
+    }
   });
 });
 

@@ -1,12 +1,13 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { assembleJwt, encodeJwtSegment, type TokenClaims } from '@tessera/core';
+import { assembleJwt, encodeJwtSegment, textToBase64Url } from '@tessera/core';
 import { TOKEN_ALG } from './signing-key.js';
 import type { SigningWorker } from './signing-worker.js';
 
-/** Signs claims into a compact JWT with the active key. */
+/** Signs a token payload into a compact JWT with the active key. */
 export interface TokenSigner {
   readonly kid: string;
-  sign(claims: TokenClaims): Promise<string>;
+  /** `payloadJson` is the claims as JSON text: core's `encodeClaimsJson`, or `JSON.stringify` of `buildClaims`. */
+  sign(payloadJson: string): Promise<string>;
 }
 
 /**
@@ -21,8 +22,8 @@ export function createTokenSigner(kid: string, key: KeyObject, worker?: SigningW
   const headerSegment = encodeJwtSegment({ alg: TOKEN_ALG, typ: 'JWT', kid });
   return {
     kid,
-    sign(claims) {
-      const input = `${headerSegment}.${encodeJwtSegment(claims)}`;
+    sign(payloadJson) {
+      const input = `${headerSegment}.${textToBase64Url(payloadJson)}`;
       if (worker !== undefined) return worker.sign(kid, input).then((signature) => assembleJwt(input, signature));
       return new Promise((resolve, reject) => {
         sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {

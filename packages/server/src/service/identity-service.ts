@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
-  buildClaims,
+  encodeClaimsJson,
   checkRevocation,
   checkTokenTimes,
   decodeJwt,
@@ -114,7 +114,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       principal.kind === 'accessKey' && principal.key.name !== 'verifier'
         ? { name: principal.key.name, version: principal.key.version }
         : undefined;
-    const claims = buildClaims({
+    const { json, exp } = encodeClaimsJson({
       issuer: resource.issuer,
       audience: resource.audience,
       rawId: identity.id,
@@ -128,9 +128,9 @@ export function createIdentityService(deps: IdentityServiceDeps) {
       revocationEpoch: identity.epoch,
       accessKey: key,
     });
-    return signer.sign(claims).then((token) => {
+    return signer.sign(json).then((token) => {
       deps.touches.touch(identity.id, now);
-      return { token, expiresOn: formatServiceDate(claims.exp * 1000) };
+      return { token, expiresOn: formatServiceDate(exp * 1000) };
     });
   };
 

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { buildClaims, formatRawId } from '@tessera/core';
+import { encodeClaimsJson, formatRawId } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { createTokenSigner } from '../../src/crypto/token-signer.js';
 import { accessTokenJson } from '../../src/http/access-token-json.js';
@@ -10,7 +10,7 @@ describe('accessTokenJson (the issue route writes its body without the serialize
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const signer = createTokenSigner('key-1', privateKey);
     for (const nowMs of [0, Date.now(), Date.UTC(9999, 11, 31)]) {
-      const claims = buildClaims({
+      const { json, exp } = encodeClaimsJson({
         issuer: 'urn:tessera:resource:x',
         audience: 'urn:tessera:user-access',
         rawId: formatRawId(randomUUID(), randomUUID()),
@@ -22,7 +22,7 @@ describe('accessTokenJson (the issue route writes its body without the serialize
         region: 'amer',
         revocationEpoch: 3,
       });
-      const accessToken = { token: await signer.sign(claims), expiresOn: formatServiceDate(claims.exp * 1000) };
+      const accessToken = { token: await signer.sign(json), expiresOn: formatServiceDate(exp * 1000) };
       expect(accessTokenJson(accessToken)).toBe(JSON.stringify(accessToken));
     }
   });

@@ -1,16 +1,17 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { buildClaims, decodeJwt, encodeSigningInput, formatRawId, parseClaims } from '@tessera/core';
+import { buildClaims, decodeJwt, encodeClaimsJson, encodeSigningInput, formatRawId, parseClaims } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { createTokenSigner, verifyTokenSignature } from '../../src/crypto/token-signer.js';
 
-// The signer encodes its header once and the payload with Buffer (the issue hot path); the token contract is core's
-// encodeSigningInput. They must produce the same bytes, including for non-ASCII claims.
+// The signer encodes its header once and signs the payload JSON the issue path writes (core's encodeClaimsJson); the
+// token contract is core's encodeSigningInput over buildClaims. They must produce the same bytes, including for
+// non-ASCII claims.
 describe('token signer (issue hot path)', () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const rawId = formatRawId('6c3f5a8e-1b2d-4c3e-9f70-0a1b2c3d4e5f', '0190a3c2-7b1e-7c3d-8e4f-5a6b7c8d9e0f');
   for (const issuer of ['urn:tessera:test', 'https://tëssera.example/ドメイン 🎉']) {
     it(`signs exactly core's signing input, verifiably (issuer ${JSON.stringify(issuer)})`, async () => {
-      const claims = buildClaims({
+      const options = {
         issuer,
         audience: 'urn:tessera:user-access',
         rawId,
@@ -22,9 +23,10 @@ describe('token signer (issue hot path)', () => {
         region: 'amer',
         revocationEpoch: 2,
         accessKey: { name: 'primary', version: 3 },
-      });
+      } as const;
+      const claims = buildClaims({ ...options, scopes: [...options.scopes] });
       const signer = createTokenSigner('kid-1', privateKey);
-      const token = await signer.sign(claims);
+      const token = await signer.sign(encodeClaimsJson({ ...options, scopes: [...options.scopes] }).json);
       const decoded = decodeJwt(token);
       expect(decoded.signingInput).toBe(encodeSigningInput({ alg: 'ES256', typ: 'JWT', kid: 'kid-1' }, claims));
       expect(decoded.header).toEqual({ alg: 'ES256', typ: 'JWT', kid: 'kid-1' });
