@@ -64,11 +64,19 @@ export interface BuildClaimsOptions {
   expiresAt?: number | undefined;
 }
 
-/** Builds a token's claims; `exp` is whole seconds, so the response's `expiresOn` is `exp * 1000`. */
+/** `iat` in whole seconds of the issue time; `exp` the given expiry, else `iat` plus the lifetime. */
+function claimTimes(options: BuildClaimsOptions): { iat: number; exp: number } {
+  const iat = Math.floor(options.nowMs / 1000);
+  return { iat, exp: options.expiresAt ?? iat + options.lifetimeMinutes * 60 };
+}
+
+/**
+ * Builds a token's claims; `exp` is whole seconds, so the response's `expiresOn` is `exp * 1000`. The token
+ * contract's reference: the issue path writes the same payload as JSON with {@link encodeClaimsJson}.
+ */
 export function buildClaims(options: BuildClaimsOptions): TokenClaims {
   const { resourceId } = parseRawId(options.rawId);
-  const iat = Math.floor(options.nowMs / 1000);
-  const exp = options.expiresAt ?? iat + options.lifetimeMinutes * 60;
+  const { iat, exp } = claimTimes(options);
   const claims: TokenClaims = {
     iss: options.issuer,
     aud: options.audience,
@@ -105,8 +113,7 @@ export interface ClaimsJson {
  */
 export function encodeClaimsJson(options: BuildClaimsOptions): ClaimsJson {
   const { resourceId } = parseRawId(options.rawId);
-  const iat = Math.floor(options.nowMs / 1000);
-  const exp = options.expiresAt ?? iat + options.lifetimeMinutes * 60;
+  const { iat, exp } = claimTimes(options);
   const rawId = quote(options.rawId);
   const json =
     `{"iss":${quoteRemembered(options.issuer)},"aud":${quoteRemembered(options.audience)},"sub":${rawId},` +
