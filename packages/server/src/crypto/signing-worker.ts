@@ -11,9 +11,11 @@ import { TesseraError } from '@tessera/core';
  * input into the next free slot and marks it; the thread signs it and marks it done; the event loop collects
  * finished slots once per loop turn while any are out. A thread that has just worked keeps looking every
  * {@link LIGHT_WAIT_MS} for {@link LIGHT_MS} before it sleeps until woken, so under load nobody pays for a wake-up;
- * only a thread in that deep sleep is woken (at low load, where the cost does not matter). The event loop, once it
- * has found nothing for {@link IDLE_TURNS} turns, asks the threads for a message on the next finished slot instead of
- * polling. Measured against the batched `postMessage` hand-off it replaces: ×1.18 issues/s (interleaved A/B).
+ * a thread is woken only from that deep sleep, or when the loop has had nothing to do for {@link WAKE_AFTER_TURNS}
+ * turns (low load, where the cost does not matter and a lone job should not wait for the next look). The event
+ * loop, once it has found nothing for {@link IDLE_TURNS} turns, asks the threads for a message on the next finished
+ * slot instead of polling. Measured against the batched `postMessage` hand-off it replaces: ×1.18 issues/s
+ * (interleaved A/B), and a lower p50 at one and four connections (bench/low-load.mjs).
  */
 export interface SigningWorker {
   /** Makes a private key (PKCS#8 PEM) available to the worker under `kid`. */
@@ -56,6 +58,11 @@ const LIGHT_WAIT_MS = 0.5;
 const LIGHT_MS = 5;
 /** Empty collection turns before the event loop stops polling and asks for a message. */
 const IDLE_TURNS = 32;
+/**
+ * Turns with nothing submitted and nothing finished before the loop wakes a thread in light sleep: under load, new
+ * jobs arrive every turn and this never happens; at low load it cuts a lone job's wait for the thread's next look.
+ */
+const WAKE_AFTER_TURNS = 3;
 
 // The thread's code, evaluated as a CommonJS script (it works the same from src under a test runner and from dist).
 // It runs one synchronous loop; keys arrive on a MessagePort read with receiveMessageOnPort.
@@ -284,6 +291,9 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     if (collect() > 0) idleTurns = 0;
     else idleTurns++;
     if (outstanding === 0) return;
+    // Nothing submitted or finished for a few turns: the loop has nothing else to do, so waking a thread in light
+    // sleep costs nothing that matters, and the job need not wait out the thread's next look (low load's latency).
+    if (idleTurns === WAKE_AFTER_TURNS) for (const t of threads) if (t.inFlight > 0) Atomics.notify(t.ctrl, SEQ, 1);
     if (idleTurns < IDLE_TURNS) {
       polling = true;
       setImmediate(poll);
