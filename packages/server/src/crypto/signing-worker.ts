@@ -304,15 +304,19 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     if (collect() > 0) keepPolling();
   };
 
-  const signOnPool = (keyIndex: number, input: string): Promise<Uint8Array> => {
+  const poolKey = (keyIndex: number): KeyObject => {
     let key = poolKeys.get(keyIndex);
     if (key === undefined) {
       key = createPrivateKey(pems[keyIndex] as string);
       poolKeys.set(keyIndex, key);
     }
-    const k = key;
+    return key;
+  };
+
+  const signOnPool = (keyIndex: number, input: string): Promise<Uint8Array> => {
+    const key = poolKey(keyIndex);
     return new Promise((resolve, reject) => {
-      sign('sha256', Buffer.from(input, 'latin1'), { key: k, dsaEncoding: 'ieee-p1363' }, (error, signature) => {
+      sign('sha256', Buffer.from(input, 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {
         if (error) reject(signingFailed());
         else resolve(signature);
       });
