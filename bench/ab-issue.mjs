@@ -6,12 +6,9 @@
 // ENV_A / ENV_B (NAME=value;NAME=value, e.g. TESSERA_SIGNING_THREADS=1).
 // On a shared 2-vCPU host, the median of four pairs moved by ±15 % between two identical servers: use six or more
 // pairs and look for the same direction in most of them (bench/README.md).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadOnce } from './lib/load.mjs';
-import { presign } from './lib/signed-requests.mjs';
-import { createIdentity, ISSUE_BODY, issuePath, startCliServer } from './lib/tessera.mjs';
+import { startIssueTarget } from './lib/tessera.mjs';
 
 const [rootA, rootB] = process.argv.slice(2).map((p) => resolve(p));
 if (rootA === undefined || rootB === undefined) {
@@ -33,24 +30,9 @@ const envOf = (s) =>
 const cpuUs = (r) => Math.round((r.serverCores * 1e6) / r.rps);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
-const dirs = [];
-async function start(root, nodeArgs, env) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-ab-'));
-  dirs.push(dataDir);
-  const server = await startCliServer({ dataDir, root, nodeArgs, env });
-  const id = await createIdentity(server.connectionString);
-  const requests = presign({
-    connectionString: server.connectionString,
-    method: 'POST',
-    path: issuePath(id),
-    body: ISSUE_BODY,
-  });
-  return { ...server, requests };
-}
-
 const servers = {
-  A: await start(rootA, words(process.env.NODE_ARGS_A), envOf(process.env.ENV_A)),
-  B: await start(rootB, words(process.env.NODE_ARGS_B), envOf(process.env.ENV_B)),
+  A: await startIssueTarget({ root: rootA, nodeArgs: words(process.env.NODE_ARGS_A), env: envOf(process.env.ENV_A) }),
+  B: await startIssueTarget({ root: rootB, nodeArgs: words(process.env.NODE_ARGS_B), env: envOf(process.env.ENV_B) }),
 };
 try {
   for (const s of Object.values(servers)) await loadOnce({ url: s.url, requests: s.requests, durationS: 3 });
@@ -75,5 +57,4 @@ try {
 } finally {
   await servers.A.stop();
   await servers.B.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }

@@ -1,5 +1,7 @@
 // Starting Tessera servers for the bench (CLI process or node:cluster wrapper) and talking to them.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProcess } from './proc.mjs';
@@ -113,4 +115,34 @@ export async function issueOnce(connectionString, identityId) {
   const res = await signedCall({ connectionString, method: 'POST', path: issuePath(identityId), body: ISSUE_BODY });
   if (res.status !== 200) throw new Error(`issue token: HTTP ${res.status} ${res.body.slice(0, 300)}`);
   return { ...JSON.parse(res.body), responseBytes: Buffer.byteLength(res.body) };
+}
+
+/**
+ * A `tessera serve` of checkout `root` on a throwaway SQLite directory, one identity, and a pool of pre-signed
+ * issue-token requests for it: what the A/B scripts load. `stop()` also removes the directory.
+ */
+export async function startIssueTarget({ root = repoRoot, nodeArgs = [], env } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-issue-'));
+  try {
+    const server = await startCliServer({ dataDir, root, nodeArgs, env });
+    const id = await createIdentity(server.connectionString);
+    const requests = presign({
+      connectionString: server.connectionString,
+      method: 'POST',
+      path: issuePath(id),
+      body: ISSUE_BODY,
+    });
+    return {
+      ...server,
+      root,
+      requests,
+      stop: async () => {
+        await server.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -36,7 +36,9 @@ export interface SigningWorkerOptions {
   readonly slots?: number;
 }
 
-// Slot states (Int32 per slot in `meta`, next to the input's length and key index).
+// A slot's cells in `meta`: its state, the input's length, the key index (one spare).
+const META = 4;
+// Slot states (the first cell).
 const FREE = 0;
 const REQUESTED = 1;
 const DONE = 2;
@@ -80,9 +82,9 @@ const readKeys = () => {
   }
 };
 let next = 0;
-let lastWork = 0;
+let idleSince = 0; // when the ring last went empty; 0 while there is work
 while (Atomics.load(ctrl, ${STOP}) === 0) {
-  const at = next * 4;
+  const at = next * ${META};
   if (Atomics.load(meta, at) === ${REQUESTED}) {
     if (keys[meta[at + 2]] === undefined) readKeys();
     const key = keys[meta[at + 2]];
@@ -96,19 +98,19 @@ while (Atomics.load(ctrl, ${STOP}) === 0) {
     Atomics.store(meta, at, state);
     if (Atomics.load(ctrl, ${LOOP_WAITS}) === 1 && Atomics.exchange(ctrl, ${LOOP_WAITS}, 0) === 1) parentPort.postMessage(0);
     next = (next + 1) % slots;
-    lastWork = 0;
+    idleSince = 0;
     continue;
   }
   const seq = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(meta, at) === ${REQUESTED}) continue;
-  if (lastWork === 0) lastWork = Date.now();
-  if (Date.now() - lastWork < lightMs) {
+  if (idleSince === 0) idleSince = Date.now();
+  if (Date.now() - idleSince < lightMs) {
     Atomics.wait(ctrl, ${SEQ}, seq, lightWaitMs);
   } else {
     Atomics.store(ctrl, ${DEEP}, 1);
     Atomics.wait(ctrl, ${SEQ}, seq);
     Atomics.store(ctrl, ${DEEP}, 0);
-    lastWork = 0;
+    idleSince = 0;
   }
 }
 `;
@@ -146,7 +148,7 @@ function newThread(slots: number): Thread {
     worker: undefined,
     keyPort: undefined,
     ctrl: new Int32Array(new SharedArrayBuffer(4 * 4)),
-    meta: new Int32Array(new SharedArrayBuffer(4 * 4 * slots)),
+    meta: new Int32Array(new SharedArrayBuffer(4 * META * slots)),
     data: Buffer.from(new SharedArrayBuffer(SLOT_BYTES * slots)),
     sigs: new Uint8Array(new SharedArrayBuffer(64 * slots)),
     waiting: new Array<Waiter | undefined>(slots).fill(undefined),
@@ -177,7 +179,7 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     for (let i = 0; i < slots; i++) {
       const waiter = thread.waiting[i];
       thread.waiting[i] = undefined;
-      Atomics.store(thread.meta, 4 * i, FREE);
+      Atomics.store(thread.meta, META * i, FREE);
       if (waiter !== undefined) {
         outstanding--;
         waiter.reject(signingFailed());
@@ -242,9 +244,9 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     thread.inFlight++;
     thread.waiting[slot] = job;
     const length = thread.data.write(job.input, slot * SLOT_BYTES, SLOT_BYTES, 'latin1');
-    thread.meta[4 * slot + 1] = length;
-    thread.meta[4 * slot + 2] = job.keyIndex;
-    Atomics.store(thread.meta, 4 * slot, REQUESTED);
+    thread.meta[META * slot + 1] = length;
+    thread.meta[META * slot + 2] = job.keyIndex;
+    Atomics.store(thread.meta, META * slot, REQUESTED);
     Atomics.add(thread.ctrl, SEQ, 1);
     if (Atomics.load(thread.ctrl, DEEP) === 1) Atomics.notify(thread.ctrl, SEQ, 1);
   };
@@ -255,12 +257,12 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     for (const thread of threads) {
       while (thread.inFlight > 0) {
         const slot = thread.tail;
-        const state = Atomics.load(thread.meta, 4 * slot);
+        const state = Atomics.load(thread.meta, META * slot);
         if (state !== DONE && state !== FAILED) break;
         const waiter = thread.waiting[slot] as Waiter;
         thread.waiting[slot] = undefined;
         const signature = state === DONE ? thread.sigs.slice(64 * slot, 64 * slot + 64) : undefined;
-        Atomics.store(thread.meta, 4 * slot, FREE);
+        Atomics.store(thread.meta, META * slot, FREE);
         thread.tail = (slot + 1) % slots;
         thread.inFlight--;
         outstanding--;
