@@ -2,8 +2,9 @@
 //   node bench/low-load.mjs <checkout> [<checkout> ...]
 // Each checkout must be built (`npm run build`). Every server starts once (`tessera serve`, SQLite, the bench's V8
 // settings) and is warmed up for 2 s; then, for 1 and 4 connections, ROUNDS (2) DUR-second (4) wrk loads alternate
-// between them, the order reversed every round. Prints requests/s, p50 and p99 per load. The saturating figures are `npm run bench`'s and
-// `bench/ab-issue.mjs`'s; this is the other end, where a hand-off that batches must not make a lone request wait.
+// between them, the order reversed every round. Prints requests/s, p50 and p99 per load. The saturating figures
+// are `npm run bench`'s and `bench/ab-issue.mjs`'s; this is the other end, where a hand-off that batches must not
+// make a lone request wait.
 import { resolve } from 'node:path';
 import { loadOnce } from './lib/load.mjs';
 import { startIssueTarget } from './lib/tessera.mjs';
