@@ -1,0 +1,55 @@
+export {
+  chatPlugin,
+  resolveChatContext,
+  type ChatPluginOptions,
+  type ChatContext,
+  type ChatRouteModule,
+} from './chat-plugin.js';
+export {
+  CHAT_ERRORS,
+  ChatError,
+  isChatError,
+  toChatErrorResponse,
+  type ChatErrorBody,
+  type ChatErrorCode,
+  type ChatErrorOptions,
+  type ChatErrorResponse,
+  type ChatWireError,
+} from './errors.js';
+export type {
+  ChatEvent,
+  ChatEventBus,
+  ChatEventListener,
+  ChatEventMessage,
+  ChatEventParticipant,
+  ChatEventType,
+  ChatMessageDeletedEvent,
+  ChatMessageEditedEvent,
+  ChatMessageReceivedEvent,
+  ChatThreadCreatedEvent,
+  ChatThreadDeletedEvent,
+  ChatThreadPropertiesUpdatedEvent,
+  ParticipantsAddedEvent,
+  ParticipantsRemovedEvent,
+  PresenceChangedEvent,
+  ReadReceiptReceivedEvent,
+  TypingIndicatorReceivedEvent,
+} from './events/event-bus.js';
+export { createInProcessEventBus, type InProcessEventBusOptions } from './events/in-process-event-bus.js';
+export { silentChatLogger, type ChatLogger } from './logger.js';
+export type {
+  ChatMessageDraft,
+  ChatMessageRecord,
+  ChatMessageType,
+  ChatParticipantRecord,
+  ChatReadReceiptRecord,
+  ChatRetentionPolicy,
+  ChatStore,
+  ChatThreadRecord,
+  CreateThreadInput,
+  CreateThreadResult,
+  ListMessagesQuery,
+  ListThreadsQuery,
+  MessagePatch,
+  ThreadPatch,
+} from './store/chat-store.js';
