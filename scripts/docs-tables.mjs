@@ -1,6 +1,6 @@
-// Generates the README tables that must stay in step with the code, from the code itself.
-// `node scripts/readme-tables.mjs` prints them; `--write` rewrites README.md between the markers.
-// test/docs.test.ts fails when README.md and this output disagree.
+// Generates the documentation tables that must stay in step with the code, from the code itself.
+// `node scripts/docs-tables.mjs` prints them; `--write` rewrites docs/errors.md between the markers.
+// test/docs.test.ts fails when docs/errors.md and this output disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ERROR_CODES } from '@tessera/core';
 import { WIRE_ERRORS } from '@tessera/server';
@@ -31,18 +31,18 @@ export function replaceSection(text, name, content) {
   const end = `<!-- ${name}:end -->`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`README has no ${name} markers`);
+  if (i < 0 || j < i) throw new Error(`the page has no ${name} markers`);
   return `${text.slice(0, i + start.length)}\n${content}\n${text.slice(j)}`;
 }
 
-/** README.md as it should be. */
-export function expectedReadme(current) {
+/** docs/errors.md as it should be. */
+export function expectedErrorsPage(current) {
   return replaceSection(current, 'error-codes', errorCodesTable());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = new URL('../README.md', import.meta.url);
+  const path = new URL('../docs/errors.md', import.meta.url);
   const current = readFileSync(path, 'utf8');
-  if (process.argv.includes('--write')) writeFileSync(path, expectedReadme(current));
+  if (process.argv.includes('--write')) writeFileSync(path, expectedErrorsPage(current));
   else process.stdout.write(`${errorCodesTable()}\n`);
 }

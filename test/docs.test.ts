@@ -1,13 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { SERVE_SETTINGS, envName } from '@tessera/cli';
 import { ERROR_CODES } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { expectedReadme } from '../scripts/readme-tables.mjs';
+import { expectedErrorsPage } from '../scripts/docs-tables.mjs';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const root = new URL('..', import.meta.url).pathname;
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+const readme = read('README.md');
 
-describe('README stays in step with the code', () => {
+/** Every Markdown file the repository tracks (no dependencies, no build output). */
+function trackedMarkdown(): string[] {
+  return execFileSync('git', ['ls-files', '*.md'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((p) => p !== '' && existsSync(join(root, p)));
+}
+
+describe('README: the front door', () => {
   it('starts with the install, start and test commands', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     const commands = firstBlock
@@ -18,15 +29,49 @@ describe('README stays in step with the code', () => {
     expect(readme.indexOf('```sh')).toBeLessThan(200);
   });
 
-  it('documents every tessera serve flag and its environment variable', () => {
+  it('stays short: 15 KB at most, everything else in docs/', () => {
+    expect(Buffer.byteLength(readme)).toBeLessThanOrEqual(15 * 1024);
+  });
+});
+
+describe('docs stay in step with the code', () => {
+  it('docs/configuration.md documents every tessera serve flag and its environment variable', () => {
+    const page = read('docs/configuration.md');
     for (const setting of SERVE_SETTINGS) {
       const row = new RegExp(`\\|\\s*\`--${setting.flag}\`\\s*\\|\\s*\`${envName(setting.flag)}\`\\s*\\|`);
-      expect(readme, `--${setting.flag}`).toMatch(row);
+      expect(page, `--${setting.flag}`).toMatch(row);
     }
   });
 
-  it('lists every error code, as generated from the code (node scripts/readme-tables.mjs --write)', () => {
-    for (const code of Object.keys(ERROR_CODES)) expect(readme).toContain(`\`${code}\``);
-    expect(readme).toBe(expectedReadme(readme));
+  it('docs/errors.md lists every error code, as generated from the code (node scripts/docs-tables.mjs --write)', () => {
+    const page = read('docs/errors.md');
+    for (const code of Object.keys(ERROR_CODES)) expect(page).toContain(`\`${code}\``);
+    expect(page).toBe(expectedErrorsPage(page));
+  });
+});
+
+describe('documentation stands alone', () => {
+  it('no tracked file cites a reference outside the repository (../shared, acs-wire.md, …)', () => {
+    const patterns = ['\\.\\./shared/', 'acs-wire', 'performance-anchors', 'landscape\\.md'];
+    const args = ['grep', '-l', '-I', ...patterns.flatMap((p) => ['-e', p]), '--', '.', ':!test/docs.test.ts'];
+    const grep = spawnSync('git', args, {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(grep.status, grep.stderr).toBe(1); // git grep: 1 = no match
+    expect(grep.stdout).toBe('');
+  });
+
+  it('every relative link in a tracked Markdown file points at a file that exists', () => {
+    const broken: string[] = [];
+    for (const file of trackedMarkdown()) {
+      const text = read(file);
+      for (const m of text.matchAll(/\]\(([^)\s#]+)(#[^)\s]*)?\)/g)) {
+        const target = m[1] ?? '';
+        if (/^[a-z]+:/i.test(target)) continue;
+        if (!existsSync(resolve(dirname(join(root, file)), target))) broken.push(`${file}: ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ export function isTesseraErrorCode(value: unknown): value is TesseraErrorCode {
   return typeof value === 'string' && /^ERR_[A-Z0-9]+(?:_[A-Z0-9]+)*$/.test(value);
 }
 
-// The real ACS service sends only its own codes (acs-wire.md §1.5); Tessera adds its code as innererror.code.
+// The real ACS service sends only its own codes (docs/spec/wire-protocol.md §1.5); Tessera adds its code as innererror.code.
 const ACS_CODES: Readonly<Record<string, TesseraErrorCode>> = {
   validationerror: 'ERR_VALIDATION',
   unsupportedapiversion: 'ERR_UNSUPPORTED_API_VERSION',

@@ -13,7 +13,7 @@ export interface HmacSignInput {
   date?: Date | number;
 }
 
-/** The headers of an HMAC-SHA256 signed request (acs-wire.md §2). `host` is informational: fetch sets it. */
+/** The headers of an HMAC-SHA256 signed request (docs/spec/wire-protocol.md §2). `host` is informational: fetch sets it. */
 export interface HmacHeaders extends SignedRequestHeaders {
   host: string;
 }

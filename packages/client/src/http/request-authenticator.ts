@@ -21,7 +21,7 @@ export interface AccessKeyCredentialLike {
 /** Anything an `IdentityClient` can authenticate with besides a connection string. */
 export type IdentityClientCredential = AccessKeyCredentialLike | BearerTokenProvider | TokenCredentialLike;
 
-/** The scope the Azure SDKs request for ACS (acs-wire.md §3; the double slash is intended). */
+/** The scope the Azure SDKs request for ACS (docs/spec/wire-protocol.md §3; the double slash is intended). */
 export const COMMUNICATION_SCOPE = 'https://communication.azure.com//.default';
 
 /** What an authenticator sees of a request. */

@@ -19,7 +19,7 @@ export interface ApiVersionFeatures {
 const BASIC: readonly TokenScope[] = ['chat', 'voip'];
 const ALL: readonly TokenScope[] = ['chat', 'voip', 'chat.join', 'chat.join.limited', 'voip.join'];
 
-/** The api-versions Tessera serves, oldest first (acs-wire.md §1.1). */
+/** The api-versions Tessera serves, oldest first (docs/spec/wire-protocol.md §1.1). */
 export const API_VERSIONS: readonly ApiVersionFeatures[] = [
   {
     version: '2021-03-07',

@@ -24,7 +24,7 @@ export interface HmacSubtle {
   digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
 }
 
-/** The headers of an HMAC-SHA256 signed request (acs-wire.md §2); `host` is the one fetch sets itself. */
+/** The headers of an HMAC-SHA256 signed request (docs/spec/wire-protocol.md §2); `host` is the one fetch sets itself. */
 export interface SignedRequestHeaders {
   'x-ms-date': string;
   'x-ms-content-sha256': string;

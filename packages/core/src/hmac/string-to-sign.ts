@@ -6,7 +6,7 @@ export const SIGNED_HEADERS = ['x-ms-date', 'host', 'x-ms-content-sha256'] as co
 /** SHA-256 of the empty body, base64: what a bodiless request sends as `x-ms-content-sha256`. */
 export const EMPTY_CONTENT_HASH = '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=';
 
-/** Inputs of the HMAC-SHA256 string-to-sign (acs-wire.md §2). */
+/** Inputs of the HMAC-SHA256 string-to-sign (docs/spec/wire-protocol.md §2). */
 export interface StringToSignParts {
   /** HTTP method, any case. */
   method: string;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_SUPPORTED_VERSIONS_HEADER, API_VERSIONS, resolveApiVersion } from '../../src/index.js';
 import { catchTessera } from '../support/secrets.js';
 
-// acs-wire.md §1.1, one row per api-version: scopes, expiresInMinutes, customId + GET, Teams exchange.
+// docs/spec/wire-protocol.md §1.1, one row per api-version: scopes, expiresInMinutes, customId + GET, Teams exchange.
 const TABLE = [
   ['2021-03-07', ['chat', 'voip'], false, false, false],
   ['2022-06-01', ['chat', 'voip'], false, false, true],
@@ -14,7 +14,7 @@ const TABLE = [
 ] as const;
 
 describe('api-versions', () => {
-  it('serves exactly the versions of acs-wire.md §1.1, oldest first', () => {
+  it('serves exactly the versions of docs/spec/wire-protocol.md §1.1, oldest first', () => {
     expect(API_VERSIONS.map((v) => v.version)).toEqual(TABLE.map((row) => row[0]));
   });
 

@@ -68,7 +68,7 @@ describe('base64 encoding', () => {
 
   it('is strict where Buffer is lenient: characters outside the alphabets are refused, not dropped', () => {
     // Buffer turns each of these into 'foo' without an error — the pain point behind an HMAC key that is
-    // silently wrong (acs-wire.md §2.1: the Node SDK decodes the access key with Buffer).
+    // silently wrong (docs/spec/wire-protocol.md §2.1: the Node SDK decodes the access key with Buffer).
     const lenient = ['Zm9v!', 'Zm 9v', 'Zm9v\n', 'Zm.9v', 'Zm9v*', 'Zm\t9v', 'Zm9vé'];
     for (const text of lenient) {
       expect(Buffer.from(text, 'base64').toString('utf8')).toBe('foo');

@@ -15,7 +15,7 @@ describe('TOKEN_SCOPES', () => {
   });
 });
 
-describe('parseScopes — the messages of acs-wire.md §1.5', () => {
+describe('parseScopes — the messages of docs/spec/wire-protocol.md §1.5', () => {
   it("scopes: null → 400 'Scopes: The Scopes field is required.' target 'Scopes' (python recording)", () => {
     for (const value of [null, undefined]) {
       const error = catchTessera(() => parseScopes(value, { allowed: ALL, field: 'scopes' }));

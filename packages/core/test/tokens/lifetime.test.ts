@@ -8,7 +8,7 @@ import {
 } from '../../src/index.js';
 import { catchTessera } from '../support/secrets.js';
 
-describe('parseExpiresInMinutes (acs-wire.md §1.3, §1.5)', () => {
+describe('parseExpiresInMinutes (docs/spec/wire-protocol.md §1.3, §1.5)', () => {
   it('bounds are 60 and 1440, default 1440', () => {
     expect(MIN_TOKEN_MINUTES).toBe(60);
     expect(MAX_TOKEN_MINUTES).toBe(1440);

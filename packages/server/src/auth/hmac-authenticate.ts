@@ -101,7 +101,7 @@ function* candidatePaths(rawUrl: string): Generator<string> {
 }
 
 /**
- * Authenticates an ACS-style HMAC-SHA256 request (acs-wire.md §2) and returns the key that signed it.
+ * Authenticates an ACS-style HMAC-SHA256 request (docs/spec/wire-protocol.md §2) and returns the key that signed it.
  * Each failure is a distinct `ERR_AUTH_*` code whose message names the part that is wrong — never a secret.
  */
 export function hmacAuthenticate(req: HmacRequest, options: HmacAuthenticateOptions): LiveAccessKey {

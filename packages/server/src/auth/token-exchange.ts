@@ -40,7 +40,7 @@ function validation(message: string, target: string): TesseraError {
 }
 
 /**
- * The service's one answer for every unusable token (acs-wire.md §7), whatever the precise reason. An issuer whose
+ * The service's one answer for every unusable token (docs/spec/wire-protocol.md §7), whatever the precise reason. An issuer whose
  * keys cannot be fetched says nothing about the token, so it stays a 503 the caller may retry.
  */
 function invalidToken(cause?: unknown): TesseraError {

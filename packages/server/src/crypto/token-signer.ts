@@ -13,7 +13,7 @@ export interface TokenSigner {
 /**
  * Creates a signer around an imported key. Without a worker, signing uses the callback form of `crypto.sign`,
  * which runs on libuv's thread pool: measured on these machines it doubles issue throughput over inline signing
- * (performance-anchors.md §2), because the event loop is the bottleneck. With a {@link SigningWorker} (the server's
+ * (measured: docs/algorithm-choice.md, bench/README.md), because the event loop is the bottleneck. With a {@link SigningWorker} (the server's
  * default), signatures are handed to worker threads through shared memory, with no message per token.
  */
 export function createTokenSigner(kid: string, key: KeyObject, worker?: SigningWorker): TokenSigner {

@@ -1,4 +1,4 @@
-// Requirement 2 (versions): each api-version exposes only what it had on the real service (acs-wire §1.1):
+// Requirement 2 (versions): each api-version exposes only what it had on the real service (docs/spec/wire-protocol.md §1.1):
 // expiresInMinutes from 2022-10-01, the three join scopes from 2023-10-01, customId and GET only on the preview,
 // Repeatability-Request-ID from 2023-08-01.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Requirement 2: every error answers with the real service's status, code, message and target (acs-wire §1.5),
+// Requirement 2: every error answers with the real service's status, code, message and target (docs/spec/wire-protocol.md §1.5),
 // request bodies are read as the SDKs send them, and no input — valid, odd or garbage — produces a 500 or a stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -91,7 +91,7 @@ export async function startTestServer(options: ServerOptions = {}): Promise<Test
   };
 }
 
-/** The official SDK client, allowed to speak plain HTTP (acs-wire §0.2). `apiVersion` is passed through untyped. */
+/** The official SDK client, allowed to speak plain HTTP (docs/spec/wire-protocol.md §0.2). `apiVersion` is passed through untyped. */
 export function identityClient(
   connectionString: string,
   extra: CommunicationIdentityClientOptions & { apiVersion?: string } = {},
@@ -114,7 +114,7 @@ export async function freePort(): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// HMAC signing (acs-wire §2.1), independent of the SDK
+// HMAC signing (docs/spec/wire-protocol.md §2.1), independent of the SDK
 
 /** What one signature covers. */
 export interface SignInput {
@@ -565,7 +565,7 @@ export const FOREIGN_ID = '8:acs:00000000-0000-0000-0000-000000000000_00000000-0
 /** `8:acs:<resourceId>_<uuid>` */
 export const RAW_ID = /^8:acs:([0-9a-f-]{36})_([0-9a-f-]{36})$/;
 
-/** .NET DateTimeOffset text as the service emits (acs-wire §0.5). */
+/** .NET DateTimeOffset text as the service emits (docs/spec/wire-protocol.md §0.5). */
 export const SERVICE_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00$/;
 
 /** The parts of the SDK's RestError a test looks at (checked by name: the SDK ships CJS and ESM copies of the class). */

@@ -1,5 +1,5 @@
 // The Teams-style token exchange, generalised to any trusted issuer: POST /teamsUser/:exchangeAccessToken with a
-// user's access token from a real OpenID provider (authorization-code flow), every row of acs-wire.md §7.
+// user's access token from a real OpenID provider (authorization-code flow), every row of docs/spec/wire-protocol.md §7.
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { parseConnectionString } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ function acsError(json: Record<string, unknown>): { code: unknown; message: unkn
   return { code: error.code, message: error.message, target: error.target };
 }
 
-describe('POST /teamsUser/:exchangeAccessToken with tokens from a real OpenID provider (acs-wire.md §7)', () => {
+describe('POST /teamsUser/:exchangeAccessToken with tokens from a real OpenID provider (docs/spec/wire-protocol.md §7)', () => {
   it('valid → 200 {token, expiresOn}: a communication token whose expiry is the external token’s', async () => {
     const { status, json } = await exchange({
       token: userToken,

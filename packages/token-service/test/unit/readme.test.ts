@@ -3,19 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { TOKEN_SERVICE_SETTINGS, tokenServiceEnvName } from '../../../cli/src/token-service-command.js';
 import { TOKEN_SERVICE_ERRORS } from '../../src/errors/token-service-error.js';
 
-const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
-const start = readme.indexOf('## Putting Tessera behind your app');
-const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+const section = readFileSync(new URL('../../../../docs/token-service.md', import.meta.url), 'utf8');
 
-describe('README section "Putting Tessera behind your app" stays in step with the code', () => {
-  it('comes right before "How Tessera compares with ACS"', () => {
-    expect(start).toBeGreaterThan(0);
-    expect(
-      readme
-        .slice(start + section.length)
-        .trimStart()
-        .startsWith('## How Tessera compares with ACS'),
-    ).toBe(true);
+describe('docs/token-service.md stays in step with the code', () => {
+  it('is the token service page', () => {
+    expect(section.startsWith('# The trusted token service')).toBe(true);
   });
 
   it('documents every tessera token-service flag with its TESSERA_TS_ variable', () => {
