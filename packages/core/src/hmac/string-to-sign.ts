@@ -40,16 +40,30 @@ const CANONICAL_PREFIX = formatHmacAuthorization('');
 const CANONICAL_SIGNED_HEADERS: readonly string[] = Object.freeze([...SIGNED_HEADERS]);
 
 /**
+ * The one encoding of an HMAC-SHA256 value: padded standard base64 of exactly 32 bytes, 44 characters, with the
+ * unused low bits of the last character zero. Everything else (base64url, missing or extra padding, spaces,
+ * non-zero trailing bits that decode to the same bytes) is refused, so one signature has one spelling.
+ */
+const CANONICAL_SIGNATURE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+function malformedAuthorization(message: string): TesseraError {
+  return new TesseraError('ERR_AUTH_MALFORMED', message);
+}
+
+const USAGE =
+  'Authorization header must be "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=<base64>".';
+
+/**
  * Parses an HMAC Authorization header. Throws `ERR_AUTH_UNSUPPORTED_SCHEME` for another scheme and
- * `ERR_AUTH_MALFORMED` when the parameters are missing. The signature itself is never put in a message.
+ * `ERR_AUTH_MALFORMED` when a parameter is missing or given twice, or the signature is not the canonical base64 of
+ * 32 bytes. The signature itself is never put in a message.
  */
 export function parseHmacAuthorization(header: string): HmacAuthorization {
-  // What every SDK sends, exactly: read without splitting (the general parse below gives the same answer for it).
-  if (header.startsWith(CANONICAL_PREFIX)) {
+  // What every SDK sends, exactly: read without splitting (the general parse below gives the same answer for it;
+  // anything else, including a non-canonical signature, takes the general parse and its precise message).
+  if (header.length === CANONICAL_PREFIX.length + 44 && header.startsWith(CANONICAL_PREFIX)) {
     const signature = header.slice(CANONICAL_PREFIX.length);
-    if (signature !== '' && !signature.includes('&') && signature.trim() === signature) {
-      return { signedHeaders: CANONICAL_SIGNED_HEADERS, signature };
-    }
+    if (CANONICAL_SIGNATURE.test(signature)) return { signedHeaders: CANONICAL_SIGNED_HEADERS, signature };
   }
   const space = header.indexOf(' ');
   const scheme = space < 0 ? header : header.slice(0, space);
@@ -62,15 +76,19 @@ export function parseHmacAuthorization(header: string): HmacAuthorization {
     .trim()
     .split('&')) {
     const eq = part.indexOf('=');
-    if (eq > 0) params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim().toLowerCase();
+    // A parameter given twice has two meanings depending on which one a reader takes: refuse it.
+    if (params.has(name)) throw malformedAuthorization(`The Authorization header carries '${name}' more than once.`);
+    params.set(name, part.slice(eq + 1).trim());
   }
   const signedHeaders = params.get('signedheaders');
   const signature = params.get('signature');
   if (signedHeaders === undefined || signedHeaders === '' || signature === undefined || signature === '') {
-    throw new TesseraError(
-      'ERR_AUTH_MALFORMED',
-      'Authorization header must be "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=<base64>".',
-    );
+    throw malformedAuthorization(USAGE);
+  }
+  if (!CANONICAL_SIGNATURE.test(signature)) {
+    throw malformedAuthorization('The Authorization Signature must be the padded base64 of a 32-byte HMAC-SHA256.');
   }
   return { signedHeaders: signedHeaders.toLowerCase().split(';'), signature };
 }

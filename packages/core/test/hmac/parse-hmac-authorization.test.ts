@@ -14,15 +14,33 @@ describe('parseHmacAuthorization', () => {
   });
 
   // The exact SDK form is read without splitting; it must answer what the general parse answers (reached here
-  // through a lower-case scheme), for odd signatures too.
-  it.each([SIG, 'a+/b==', 'x&Signature=y', ' padded', 'trailing ', '='])(
-    'the canonical header and its general parse agree (signature %j)',
-    (signature) => {
-      const canonical = `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
-      const general = `hmac-sha256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
-      expect(parseHmacAuthorization(canonical)).toEqual(parseHmacAuthorization(general));
-    },
-  );
+  // through a lower-case scheme), for odd signatures too: the same result, or the same error code.
+  const outcome = (header: string) => {
+    try {
+      return { parsed: parseHmacAuthorization(header) };
+    } catch (error) {
+      return { code: catchTessera(() => parseHmacAuthorization(header)).code, message: (error as Error).message };
+    }
+  };
+  it.each([
+    SIG,
+    'a+/b==',
+    'x&Signature=y',
+    ' padded',
+    'trailing ',
+    '=',
+    `${SIG}=`,
+    SIG.slice(0, -1),
+    `${SIG.slice(0, 42)}n=`,
+    `${SIG.slice(0, 43)}A`,
+    `${SIG}&Signature=${SIG}`,
+    `${SIG}&SignedHeaders=host`,
+    Buffer.from(SIG, 'base64').toString('base64url'),
+  ])('the canonical header and its general parse agree (signature %j)', (signature) => {
+    const canonical = `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
+    const general = `hmac-sha256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
+    expect(outcome(canonical)).toEqual(outcome(general));
+  });
 
   it('an empty canonical signature is still ERR_AUTH_MALFORMED', () => {
     expect(
@@ -33,10 +51,50 @@ describe('parseHmacAuthorization', () => {
   });
 
   it('keeps base64 padding and + / in the signature', () => {
+    const signature = 'a+/b'.repeat(10).concat('abc=');
     const parsed = parseHmacAuthorization(
-      `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=a+/b==`,
+      `HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`,
     );
-    expect(parsed.signature).toBe('a+/b==');
+    expect(parsed.signature).toBe(signature);
+  });
+
+  // Issue #16: canonical encodings only. Buffer.from(_, 'base64') reads every one of these as the same 32 bytes.
+  it.each([
+    ['unpadded', SIG.slice(0, -1)],
+    ['padded twice', `${SIG}=`],
+    ['base64url', Buffer.from(SIG, 'base64').toString('base64url')],
+    ['non-zero trailing bits', `${SIG.slice(0, 42)}p=`],
+    ['31 bytes', Buffer.alloc(31, 1).toString('base64')],
+    ['33 bytes', Buffer.alloc(33, 1).toString('base64')],
+    ['64 bytes', Buffer.alloc(64, 1).toString('base64')],
+    ['not base64', '!'.repeat(43).concat('=')],
+    ['inner space', `${SIG.slice(0, 10)} ${SIG.slice(10)}`],
+  ])('a signature that is not the strict base64 of 32 bytes (%s) → ERR_AUTH_MALFORMED', (_n, signature) => {
+    for (const scheme of ['HMAC-SHA256', 'hmac-sha256']) {
+      const header = `${scheme} SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${signature}`;
+      const error = catchTessera(() => parseHmacAuthorization(header));
+      expect(error.code).toBe('ERR_AUTH_MALFORMED');
+      expect(error.message).toMatch(/base64/);
+      expectNoSecret(error, [signature]);
+    }
+  });
+
+  it.each([
+    [
+      'Signature twice (same value)',
+      `SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${SIG}&Signature=${SIG}`,
+    ],
+    [
+      'Signature twice (any case)',
+      `SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${SIG}&SIGNATURE=${SIG}`,
+    ],
+    ['SignedHeaders twice', `SignedHeaders=host&SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${SIG}`],
+    ['an empty duplicate', `SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${SIG}&Signature=`],
+  ])('a parameter given twice (%s) → ERR_AUTH_MALFORMED', (_n, params) => {
+    const error = catchTessera(() => parseHmacAuthorization(`HMAC-SHA256 ${params}`));
+    expect(error.code).toBe('ERR_AUTH_MALFORMED');
+    expect(error.message).toMatch(/more than once/);
+    expectNoSecret(error, [SIG]);
   });
 
   it('is case-insensitive in the scheme and parameter names, and lower-cases header names', () => {
