@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { instrumentFastify, type Registry, type RequestMetrics, type RequestTracing } from '@tessera/metrics';
 import {
   API_SUPPORTED_VERSIONS_HEADER,
   parseCustomId,
@@ -48,6 +49,17 @@ export interface AppDeps {
   readonly https?: { readonly cert: string; readonly key: string } | undefined;
   /** Roles, audit log and token exchange (routes/access-routes.ts); without it those routes are absent. */
   readonly access?: AccessRouteDeps | undefined;
+  /** Request metrics and spans (metrics/server-metrics.ts); without it nothing is counted. */
+  readonly metrics?: AppMetrics | undefined;
+}
+
+/** The metrics {@link buildApp} records, and whether it serves them on the main port. */
+export interface AppMetrics {
+  readonly registry: Registry;
+  readonly requests: RequestMetrics;
+  readonly tracing: RequestTracing;
+  /** Serve `GET /metrics` here to callers holding `metrics/read` (the verifier key, a `metrics-reader` role). */
+  readonly onApiPort: boolean;
 }
 
 declare module 'fastify' {
@@ -130,6 +142,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.decorateRequest(field, undefined);
   }
   app.decorateRequest('startedAt', 0n);
+
+  // Metrics: one onResponse hook (Fastify times every reply); the operation is the route's name, never its URL.
+  const metrics = deps.metrics;
+  const tracing = metrics?.tracing.enabled === true ? metrics.tracing : undefined;
+  if (metrics !== undefined) {
+    instrumentFastify(app, {
+      metrics: metrics.requests,
+      tracing,
+      operationOf: (request) => request.operation ?? `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+      errorCodeOf: (request) => request.errorCode,
+    });
+  }
 
   // Keep the exact bytes: HMAC covers them, and JSON is parsed by the route, so errors stay ours.
   app.removeAllContentTypeParsers();
@@ -252,7 +276,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     };
     // Not async: HMAC answers synchronously, and then the route's promise is the handler's own (no extra promise and
     // ticks per request). A synchronous throw is answered by Fastify like a rejection.
-    return (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const route = (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       request.operation = options.operation;
       request.audited = options.audit ?? true;
       const query = request.query as Record<string, unknown>;
@@ -280,6 +304,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         ? authenticated.then((principal) => proceed(request, reply, version, principal))
         : proceed(request, reply, version, authenticated);
     };
+    // With tracing, the handler runs inside the request's span, so store and signing spans become its children.
+    return tracing === undefined
+      ? route
+      : (request: FastifyRequest, reply: FastifyReply) => tracing.within(request, () => route(request, reply));
   };
 
   const idParam = (request: FastifyRequest): string => {
@@ -476,6 +504,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   if (deps.access !== undefined) registerAccessRoutes(app, acs, deps.access);
+
+  if (metrics?.onApiPort === true) {
+    app.get(
+      '/metrics',
+      acs(
+        { operation: 'metrics.scrape', apiVersion: 'optional', action: 'metrics/read', audit: false },
+        async (_request, reply) => {
+          const text = await metrics.registry.metrics();
+          return reply.type(metrics.registry.contentType).send(text);
+        },
+      ),
+    );
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 

@@ -4,6 +4,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
+import { startMetricsListener, type MetricsListener } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
 import { buildApp } from './app.js';
 import { createAuditLog } from './audit/audit-log.js';
@@ -27,6 +28,7 @@ import { createSigningWorker } from './crypto/signing-worker.js';
 import { createTokenSigner, type TokenSigner } from './crypto/token-signer.js';
 import { createRevocationFeed } from './http/revocation-feed.js';
 import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { createSharedRateLimiter } from './limits/shared-rate-limiter.js';
 import { createIdentityCache } from './service/identity-cache.js';
 import { createIdentityService } from './service/identity-service.js';
@@ -48,6 +50,8 @@ export interface RunningServer {
   readonly createdResource: boolean;
   /** With `tlsDev`: the development CA certificate clients must trust (`NODE_EXTRA_CA_CERTS=<path>`). */
   readonly devCaPath: string | undefined;
+  /** With `metricsPort`: `http://host:port/metrics` of the separate metrics listener. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting requests, drains in-flight ones, flushes buffered writes and closes the store. */
   close(): Promise<void>;
 }
@@ -112,7 +116,13 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const devTls = options.tls?.kind === 'dev' ? ensureDevCertificates(options.dataDir) : undefined;
   const https = options.tls?.kind === 'files' ? { cert: options.tls.cert, key: options.tls.key } : devTls;
   const box = createSecretBox(loadMasterKey(options));
-  const store = await openStore(options);
+  // Metrics are collected only when they are served somewhere (off by default: nothing is counted).
+  const metrics =
+    options.metricsListener !== undefined || options.metricsApi
+      ? createServerMetrics({ policy: options.rateLimits, clock })
+      : undefined;
+  const openedStore = await openStore(options);
+  const store = metrics?.instrumentStore(openedStore) ?? openedStore;
   try {
     await store.migrate();
     const now = clock();
@@ -153,7 +163,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       if (active === undefined) throw new TesseraError('ERR_CONFIG_INVALID', 'The store has no active signing key.');
       const pem = box.open(active.privateKey);
       if (signingWorker !== undefined) signingWorker.register(active.kid, pem);
-      signer = createTokenSigner(active.kid, importPrivateKey(pem), signingWorker);
+      const created = createTokenSigner(active.kid, importPrivateKey(pem), signingWorker);
+      signer = metrics?.instrumentSigner(created) ?? created;
       jwks = records.map((r) => JSON.parse(r.publicJwk) as PublicJwk);
       publicKeys = new Map(jwks.map((j) => [j.kid, importPublicJwk(j)]));
     };
@@ -176,6 +187,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       clock,
       onError,
       onEvent: (event) => {
+        metrics?.revocationPropagated((clock() - event.at) / 1000);
         if (event.type === 'key.regenerated') void reloadKeys().catch(onError);
         else cache.invalidate(event.identityId);
       },
@@ -193,6 +205,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       cache,
       clock,
       onRevocationEvent: () => feed.notify(),
+      events: metrics?.events,
     });
 
     // Clustered on PostgreSQL, rate-limit counters are shared by every process; alone, they live in memory.
@@ -210,6 +223,10 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         await shared.close();
         await counters.close();
       };
+    }
+    if (metrics !== undefined) {
+      rateLimiter = metrics.instrumentRateLimiter(rateLimiter);
+      metrics.sources({ feedSubscribers: feed.subscribers, signingQueue: () => signingWorker?.pending() });
     }
 
     // Entra ID / OIDC: bearer authentication by role assignment, the token exchange and the audit log.
@@ -255,8 +272,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       jwks: () => jwks,
       endpoint: () => endpoint,
       rateLimiter,
+      metrics:
+        metrics === undefined
+          ? undefined
+          : {
+              registry: metrics.registry,
+              requests: metrics.requests,
+              tracing: metrics.tracing,
+              onApiPort: options.metricsApi,
+            },
       regenerateKey: async (name) => {
         await store.regenerateAccessKey(name, box.seal(newKeyBase64()), clock());
+        metrics?.keyRegenerated(name);
         await reloadKeys();
         feed.notify();
       },
@@ -304,6 +331,20 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
     const scheme = https === undefined ? 'http' : 'https';
     if (endpoint === '') endpoint = `${scheme}://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}/`;
+    let metricsListener: MetricsListener | undefined;
+    if (metrics !== undefined && options.metricsListener !== undefined) {
+      const { host, port: metricsPort } = options.metricsListener;
+      try {
+        metricsListener = await startMetricsListener({ registry: metrics.registry, host, port: metricsPort });
+      } catch (cause) {
+        await app.close();
+        throw new TesseraError(
+          'ERR_CONFIG_INVALID',
+          `Invalid --metrics-host/--metrics-port: cannot listen on ${host}:${metricsPort} (${(cause as { code?: string }).code ?? 'error'}).`,
+          { target: 'metrics-port', cause },
+        );
+      }
+    }
 
     let closing: Promise<void> | undefined;
     return {
@@ -313,8 +354,10 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       resourceId: resource.resourceId,
       createdResource: created,
       devCaPath: devTls?.caPath,
+      metricsUrl: metricsListener?.url,
       close() {
         closing ??= (async () => {
+          await metricsListener?.close();
           await app.close();
           await audit.close();
           await touches.close();

@@ -19,6 +19,7 @@ export const DATA_ACTIONS = [
   'roles/read',
   'roles/write',
   'audit/read',
+  'metrics/read',
 ] as const;
 
 /** One data action. */
@@ -39,7 +40,7 @@ export type Principal =
     };
 
 const FULL = new Set<DataAction>(DATA_ACTIONS);
-const VERIFIER = new Set<DataAction>(['tokens/introspect', 'revocations/read']);
+const VERIFIER = new Set<DataAction>(['tokens/introspect', 'revocations/read', 'metrics/read']);
 
 /** The actions a principal holds: primary and secondary keys everything, the verifier key only reads. */
 export function actionsOf(principal: Principal): ReadonlySet<DataAction> {

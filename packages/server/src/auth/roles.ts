@@ -68,6 +68,12 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
     actions: ['audit/read', 'roles/read'],
     builtIn: true,
   },
+  {
+    name: 'metrics-reader',
+    description: 'Scrape GET /metrics on the main port (with --metrics-api).',
+    actions: ['metrics/read'],
+    builtIn: true,
+  },
 ];
 
 const BUILT_IN = new Map(BUILT_IN_ROLES.map((r) => [r.name, r]));

@@ -69,6 +69,12 @@ export interface ServerOptions {
   trustedIssuers?: string | readonly (string | TrustedIssuerConfig)[];
   /** More trusted issuers by URL alone (discovery at `<issuer>/.well-known/openid-configuration`, default audiences). */
   trustedIssuer?: readonly string[];
+  /** Serve `GET /metrics` unauthenticated on a separate listener at this port (0 = free port; default: none). */
+  metricsPort?: number;
+  /** Interface of the metrics listener (default 127.0.0.1); needs `metricsPort`. */
+  metricsHost?: string;
+  /** Serve `GET /metrics` on the main port to callers holding `metrics/read` (verifier key, `metrics-reader` role). */
+  metricsApi?: boolean;
 }
 
 /** Options after validation and defaults. */
@@ -101,6 +107,10 @@ export interface ResolvedServerOptions {
     | undefined;
   /** Issuers whose tokens authenticate callers (bearer) and can be exchanged. */
   readonly trustedIssuers: readonly TrustedIssuer[];
+  /** The separate metrics listener, if any. */
+  readonly metricsListener: { readonly host: string; readonly port: number } | undefined;
+  /** `GET /metrics` on the main port for `metrics/read` holders. */
+  readonly metricsApi: boolean;
 }
 
 function readPem(setting: string, path: string): string {
@@ -250,5 +260,19 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     signingThreads: intIn('signing-threads', options.signingThreads, DEFAULT_SIGNING_THREADS, 1, 16),
     tls: resolveTls(options),
     trustedIssuers: resolveTrustedIssuers(options),
+    metricsListener: resolveMetricsListener(options, port),
+    metricsApi: options.metricsApi ?? false,
   };
+}
+
+function resolveMetricsListener(options: ServerOptions, port: number): ResolvedServerOptions['metricsListener'] {
+  if (options.metricsPort === undefined) {
+    if (options.metricsHost !== undefined) throw invalid('metrics-host', 'needs --metrics-port.');
+    return undefined;
+  }
+  const metricsPort = intIn('metrics-port', options.metricsPort, 0, 0, 65535);
+  if (metricsPort !== 0 && metricsPort === port) throw invalid('metrics-port', 'must differ from --port.');
+  const host = options.metricsHost ?? '127.0.0.1';
+  if (host === '' || /\s/.test(host)) throw invalid('metrics-host', 'must be a host name or IP address.');
+  return { host, port: metricsPort };
 }

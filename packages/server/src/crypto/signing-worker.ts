@@ -24,6 +24,8 @@ export interface SigningWorker {
   sign(kid: string, signingInput: string): Promise<Uint8Array>;
   /** How many of the threads are running (they start on demand). */
   threadsStarted(): number;
+  /** Signatures submitted and not yet finished (in slots or waiting for one): the metrics' queue depth. */
+  pending(): number;
   /** Stops every thread; pending signatures are rejected. */
   close(): Promise<void>;
 }
@@ -356,6 +358,7 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     threadsStarted() {
       return threads.filter((t) => t.worker !== undefined).length;
     },
+    pending: () => outstanding,
     async close() {
       closed = true;
       const running: Worker[] = [];

@@ -9,6 +9,8 @@ export interface RevocationFeed {
   subscribe(res: ServerResponse, afterSeq: number | undefined): Promise<void>;
   /** The last seq broadcast. */
   seq(): number;
+  /** Subscribers connected now. */
+  subscribers(): number;
   close(): void;
 }
 
@@ -99,6 +101,7 @@ export async function createRevocationFeed(options: RevocationFeedOptions): Prom
   return {
     notify: () => void pump(),
     seq: () => lastSeq,
+    subscribers: () => subscribers.size,
     async subscribe(res, afterSeq) {
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',

@@ -23,6 +23,7 @@ import type { IdentityRecord, Store } from '../store/store.js';
 import { formatServiceDate, type ResourceContext } from './resource-context.js';
 import type { CachedIdentity, IdentityCache } from './identity-cache.js';
 import type { TouchBuffer } from './touch-buffer.js';
+import type { ServiceEvents } from '../metrics/server-metrics.js';
 
 /** An issued user access token as the wire returns it. */
 export interface AccessToken {
@@ -57,6 +58,8 @@ export interface IdentityServiceDeps {
   readonly clock: () => number;
   /** Called after every change that appends a revocation event. */
   readonly onRevocationEvent: () => void;
+  /** Counts identities, tokens and revocations for the metrics (absent: metrics off). */
+  readonly events?: ServiceEvents | undefined;
 }
 
 /** The ACS Identity operations, over the store port. */
@@ -70,7 +73,7 @@ function assertLive<T>(identity: T | undefined, isDeleted: (identity: T) => bool
 
 /** Creates the identity service. */
 export function createIdentityService(deps: IdentityServiceDeps) {
-  const { store, resource, clock } = deps;
+  const { store, resource, clock, events } = deps;
 
   /** Parses a raw id and checks it belongs to this resource (401 IdentityNotOwned as the service answers). */
   const ownResource = resource.resourceId.toLowerCase();
@@ -130,6 +133,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     });
     return signer.sign(json).then((token) => {
       deps.touches.touch(identity.id, now);
+      events?.tokenIssued(scopes);
       return { token, expiresOn: formatServiceDate(exp * 1000) };
     });
   };
@@ -158,6 +162,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         requestKey: input.requestKey,
         createdAt: now,
       });
+      if (created) events?.identityCreated();
       if (input.scopes === undefined) return { identity: withPendingTouch(identity), created };
       const accessToken = await mint(identity, input.scopes, input.lifetimeMinutes, input.principal, now);
       return { identity: withPendingTouch({ ...identity, lastTokenIssuedAt: now }), created, accessToken };
@@ -180,11 +185,12 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     /** The identity mapped to `customId`, created on first use (token exchange: one identity per external user). */
     async getOrCreate(customId: string): Promise<IdentityRecord> {
       const now = clock();
-      const { identity } = await store.createIdentity({
+      const { identity, created } = await store.createIdentity({
         id: formatRawId(resource.resourceId, uuidV7(now, randomBytes(10))),
         customId,
         createdAt: now,
       });
+      if (created) events?.identityCreated();
       return identity;
     },
 
@@ -196,6 +202,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async revoke(rawId: string): Promise<void> {
       await live(rawId);
       const after = await store.revokeIdentityTokens(owned(rawId), clock());
+      events?.tokensRevoked();
       if (after === undefined) deps.cache.invalidate(owned(rawId));
       else deps.cache.put(after);
       deps.onRevocationEvent();
@@ -204,6 +211,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async delete(rawId: string): Promise<void> {
       await live(rawId);
       const after = await store.deleteIdentity(owned(rawId), clock());
+      events?.identityDeleted();
       if (after === undefined) deps.cache.invalidate(owned(rawId));
       else deps.cache.put(after);
       deps.onRevocationEvent();

@@ -1,0 +1,133 @@
+import type { RateLimitPolicy } from '@tessera/core';
+import {
+  createMetricsRegistry,
+  createRequestMetrics,
+  createRequestTracing,
+  type Registry,
+  type RequestMetrics,
+  type RequestTracing,
+} from '@tessera/metrics';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { TokenSigner } from '../crypto/token-signer.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { Store } from '../store/store.js';
+import { instrumentRateLimiter } from './rate-limit-metrics.js';
+import { instrumentSigner } from './instrument-signer.js';
+import { instrumentStore } from './instrument-store.js';
+
+/** What the identity service reports as it works (identities, tokens, revocations); see {@link ServerMetrics}. */
+export interface ServiceEvents {
+  tokenIssued(scopes: readonly string[]): void;
+  identityCreated(): void;
+  identityDeleted(): void;
+  tokensRevoked(): void;
+}
+
+/** Read at each scrape (gauges); set once the parts exist. */
+export interface ScrapeSources {
+  readonly feedSubscribers: () => number;
+  /** Signatures handed to the signing threads and not yet finished (undefined: thread-pool signing). */
+  readonly signingQueue: () => number | undefined;
+}
+
+/** The identity server's metrics: the shared registry plus the server's own counters and wrappers. */
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly requests: RequestMetrics;
+  readonly tracing: RequestTracing;
+  readonly events: ServiceEvents;
+  /** One revocation event broadcast `lagSeconds` after it was committed. */
+  revocationPropagated(lagSeconds: number): void;
+  keyRegenerated(name: string): void;
+  sources(sources: ScrapeSources): void;
+  instrumentRateLimiter(limiter: RateLimiter): RateLimiter;
+  instrumentStore(store: Store): Store;
+  instrumentSigner(signer: TokenSigner): TokenSigner;
+}
+
+/** Creates the identity server's metrics (`tessera_*`, plus the process's `process_*` and `nodejs_*`). */
+export function createServerMetrics(options: {
+  readonly policy: RateLimitPolicy;
+  readonly clock: () => number;
+  readonly tracing?: RequestTracing;
+}): ServerMetrics {
+  const registry = createMetricsRegistry();
+  const registers = [registry];
+  const tracing = options.tracing ?? createRequestTracing({ name: '@tessera/server' });
+  const tokens = new Counter({
+    name: 'tessera_tokens_issued_total',
+    help: 'User access tokens issued, by scope set (sorted, comma-separated).',
+    labelNames: ['scopes'],
+    registers,
+  });
+  const created = new Counter({ name: 'tessera_identities_created_total', help: 'Identities created.', registers });
+  const deleted = new Counter({ name: 'tessera_identities_deleted_total', help: 'Identities deleted.', registers });
+  const revoked = new Counter({
+    name: 'tessera_token_revocations_total',
+    help: "Revocations of an identity's tokens (revokeAccessTokens).",
+    registers,
+  });
+  const regenerated = new Counter({
+    name: 'tessera_access_key_regenerations_total',
+    help: 'Access keys regenerated (each revokes the tokens minted under the old key), by key.',
+    labelNames: ['key'],
+    registers,
+  });
+  const lag = new Histogram({
+    name: 'tessera_revocation_propagation_seconds',
+    help: 'Time from a revocation event being committed to its broadcast on the revocation feed.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60],
+    registers,
+  });
+  let sources: ScrapeSources | undefined;
+  new Gauge({
+    name: 'tessera_revocation_feed_subscribers',
+    help: 'Verifiers connected to the revocation feed.',
+    registers,
+    collect() {
+      this.set(sources?.feedSubscribers() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'tessera_signing_queue_depth',
+    help: 'Signatures handed to the signing threads and not yet finished.',
+    registers,
+    collect() {
+      const depth = sources?.signingQueue();
+      if (depth !== undefined) this.set(depth);
+    },
+  });
+
+  // The scope set of a token, from the array the route parsed: joined as given, then sorted once per distinct set.
+  const byScopes = new Map<string, { inc(): void }>();
+  const tokenCounter = (scopes: readonly string[]) => {
+    const given = scopes.join(',');
+    let counter = byScopes.get(given);
+    if (counter === undefined) {
+      counter = tokens.labels([...new Set(scopes)].sort().join(',') || 'none');
+      if (byScopes.size < 1000) byScopes.set(given, counter);
+    }
+    return counter;
+  };
+
+  return {
+    registry,
+    requests: createRequestMetrics(registry, { prefix: 'tessera_' }),
+    tracing,
+    events: {
+      tokenIssued: (scopes) => tokenCounter(scopes).inc(),
+      identityCreated: () => created.inc(),
+      identityDeleted: () => deleted.inc(),
+      tokensRevoked: () => revoked.inc(),
+    },
+    revocationPropagated: (seconds) => lag.observe(Math.max(0, seconds)),
+    keyRegenerated: (name) => regenerated.labels(name).inc(),
+    sources(given) {
+      sources = given;
+    },
+    instrumentRateLimiter: (limiter) =>
+      instrumentRateLimiter(limiter, { registry, policy: options.policy, clock: options.clock }),
+    instrumentStore: (store) => instrumentStore(store, { registry, tracing }),
+    instrumentSigner: (signer) => instrumentSigner(signer, { registry, tracing }),
+  };
+}
