@@ -4,7 +4,9 @@ import { ChatError, toChatErrorResponse } from './errors.js';
 import type { ChatEventBus } from './events/event-bus.js';
 import { createInProcessEventBus } from './events/in-process-event-bus.js';
 import { type ChatLogger, silentChatLogger } from './logger.js';
+import { registerChatRoutes } from './routes/chat-routes.js';
 import type { ChatStore } from './store/chat-store.js';
+import { CHAT_SUPPORTED_VERSIONS_HEADER } from './wire/api-versions.js';
 
 /** Options of {@link chatPlugin}. */
 export interface ChatPluginOptions {
@@ -36,7 +38,7 @@ export interface ChatContext {
 export type ChatRouteModule = (app: FastifyInstance, context: ChatContext) => void | Promise<void>;
 
 /** Route modules registered by {@link chatPlugin}, in order. Each feature (chat, rooms, presence) adds its own. */
-const ROUTE_MODULES: readonly ChatRouteModule[] = [];
+const ROUTE_MODULES: readonly ChatRouteModule[] = [registerChatRoutes];
 
 /** Resolves the plugin options, failing fast with the name of a missing one. */
 export function resolveChatContext(options: ChatPluginOptions): ChatContext {
@@ -67,15 +69,28 @@ export function resolveChatContext(options: ChatPluginOptions): ChatContext {
  */
 export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, options) => {
   const context = resolveChatContext(options);
-  if (!app.hasContentTypeParser('application/merge-patch+json')) {
-    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (_request, body, done) => {
+  // Our own JSON parsing (a host such as the identity server may parse bodies its own way): JSON and merge-patch
+  // JSON only, any other type answers 415, a body that is not JSON answers 400.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ['application/json', 'application/merge-patch+json'],
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      if (body === '') {
+        done(null, undefined);
+        return;
+      }
       try {
-        done(null, body === '' ? undefined : JSON.parse(body as string));
+        done(null, JSON.parse(body as string));
       } catch {
         done(new ChatError('ERR_CHAT_BODY_MALFORMED'), undefined);
       }
-    });
-  }
+    },
+  );
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.header('api-supported-versions', CHAT_SUPPORTED_VERSIONS_HEADER);
+    done();
+  });
   app.setErrorHandler(async (error, _request, reply) => {
     const r = toChatErrorResponse(fastifyError(error));
     if (r.status >= 500) context.logger.error('chat: request failed', { status: r.status });

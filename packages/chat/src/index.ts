@@ -53,3 +53,12 @@ export type {
   MessagePatch,
   ThreadPatch,
 } from './store/chat-store.js';
+export { createSqliteChatStore, type SqliteChatStoreOptions } from './store/sqlite-chat-store.js';
+export { createPostgresChatStore, type PostgresChatStoreOptions } from './store/postgres-chat-store.js';
+export { CHAT_LIMITS, registerChatRoutes } from './routes/chat-routes.js';
+export {
+  CHAT_API_VERSIONS,
+  CHAT_SUPPORTED_VERSIONS_HEADER,
+  resolveChatApiVersion,
+  type ChatApiVersion,
+} from './wire/api-versions.js';

@@ -1,0 +1,309 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ChatError } from '../errors.js';
+import {
+  MESSAGE_INSERT_COLUMNS,
+  type MessageRow,
+  type ParticipantRow,
+  type ReceiptRow,
+  THREAD_COLUMNS,
+  type ThreadRow,
+  json,
+  mergeMetadata,
+  messageValues,
+  toMessage,
+  toParticipant,
+  toReceipt,
+  toThread,
+} from './chat-rows.js';
+import type {
+  ChatMessageDraft,
+  ChatMessageRecord,
+  ChatParticipantRecord,
+  ChatStore,
+  CreateThreadInput,
+  CreateThreadResult,
+} from './chat-store.js';
+
+/** Options of {@link createSqliteChatStore}. */
+export interface SqliteChatStoreOptions {
+  /** Database file (its folder is created), or `:memory:`. May be the identity server's file: the tables differ. */
+  path: string;
+  /** `full` (default) fsyncs every commit; `normal` survives process crashes but not power loss. */
+  synchronous?: 'full' | 'normal';
+}
+
+/** The schema: one statement list per version, applied in order (`PRAGMA user_version` is not shared, see below). */
+export const SQLITE_CHAT_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS chat_threads (
+     id TEXT PRIMARY KEY, resource_id TEXT NOT NULL, topic TEXT NOT NULL, created_by TEXT NOT NULL,
+     created_on INTEGER NOT NULL, deleted_on INTEGER, last_message_on INTEGER NOT NULL,
+     metadata TEXT NOT NULL, retention TEXT,
+     last_message_id INTEGER NOT NULL DEFAULT 0, last_sequence INTEGER NOT NULL DEFAULT 0,
+     repeatability_id TEXT, fingerprint TEXT);
+   CREATE UNIQUE INDEX IF NOT EXISTS chat_threads_repeatability
+     ON chat_threads (created_by, repeatability_id) WHERE repeatability_id IS NOT NULL;
+   CREATE TABLE IF NOT EXISTS chat_participants (
+     thread_id TEXT NOT NULL, raw_id TEXT NOT NULL, display_name TEXT, share_history_time INTEGER NOT NULL,
+     metadata TEXT, PRIMARY KEY (thread_id, raw_id));
+   CREATE INDEX IF NOT EXISTS chat_participants_user ON chat_participants (raw_id, thread_id);
+   CREATE TABLE IF NOT EXISTS chat_messages (
+     thread_id TEXT NOT NULL, id INTEGER NOT NULL, sequence_id INTEGER NOT NULL, type TEXT NOT NULL,
+     sender TEXT, sender_display_name TEXT, content TEXT, topic TEXT, participants TEXT, initiator TEXT,
+     metadata TEXT, version TEXT NOT NULL, created_on INTEGER NOT NULL, edited_on INTEGER, deleted_on INTEGER,
+     PRIMARY KEY (thread_id, id)) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS chat_read_receipts (
+     thread_id TEXT NOT NULL, sender TEXT NOT NULL, message_id INTEGER NOT NULL, read_on INTEGER NOT NULL,
+     PRIMARY KEY (thread_id, sender));`,
+];
+
+/** A {@link ChatStore} on SQLite (better-sqlite3): one process, WAL, every method one transaction. */
+export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+  } catch (cause) {
+    throw new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause });
+  }
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma('busy_timeout = 5000');
+
+  const migrate = () => {
+    // The identity server may share this file and owns PRAGMA user_version: chat keeps its own version table.
+    db.exec('CREATE TABLE IF NOT EXISTS chat_schema (version INTEGER NOT NULL)');
+    const row = db.prepare('SELECT version FROM chat_schema').get() as { version: number } | undefined;
+    const from = row?.version ?? 0;
+    db.transaction(() => {
+      for (let v = from; v < SQLITE_CHAT_MIGRATIONS.length; v++) db.exec(SQLITE_CHAT_MIGRATIONS[v] as string);
+      if (row === undefined)
+        db.prepare('INSERT INTO chat_schema (version) VALUES (?)').run(SQLITE_CHAT_MIGRATIONS.length);
+      else db.prepare('UPDATE chat_schema SET version = ?').run(SQLITE_CHAT_MIGRATIONS.length);
+    })();
+  };
+  migrate();
+
+  const q = {
+    thread: db.prepare(`SELECT ${THREAD_COLUMNS} FROM chat_threads t WHERE t.id = ?`),
+    replay: db.prepare(
+      `SELECT ${THREAD_COLUMNS}, t.fingerprint FROM chat_threads t WHERE t.created_by = ? AND t.repeatability_id = ?`,
+    ),
+    insertThread: db.prepare(
+      `INSERT INTO chat_threads (id, resource_id, topic, created_by, created_on, last_message_on, metadata, retention,
+         repeatability_id, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    bump: db.prepare(
+      `UPDATE chat_threads SET last_message_id = MAX(?, last_message_id + 1), last_sequence = last_sequence + 1,
+         last_message_on = MAX(last_message_on, ?) WHERE id = ? RETURNING last_message_id, last_sequence`,
+    ),
+    insertMessage: db.prepare(
+      `INSERT INTO chat_messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    upsertParticipant: db.prepare(
+      `INSERT INTO chat_participants (thread_id, raw_id, display_name, share_history_time, metadata)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id, raw_id) DO UPDATE SET display_name = excluded.display_name,
+       share_history_time = excluded.share_history_time, metadata = excluded.metadata`,
+    ),
+    participant: db.prepare(
+      'SELECT raw_id, display_name, share_history_time, metadata FROM chat_participants WHERE thread_id = ? AND raw_id = ?',
+    ),
+    participants: db.prepare(
+      `SELECT raw_id, display_name, share_history_time, metadata FROM chat_participants WHERE thread_id = ?
+       ORDER BY rowid LIMIT ? OFFSET ?`,
+    ),
+    removeParticipant: db.prepare('DELETE FROM chat_participants WHERE thread_id = ? AND raw_id = ?'),
+    listThreads: db.prepare(
+      `SELECT ${THREAD_COLUMNS} FROM chat_participants p JOIN chat_threads t ON t.id = p.thread_id
+       WHERE p.raw_id = ? AND t.deleted_on IS NULL AND t.last_message_on >= ?
+         AND (t.last_message_on < ? OR (t.last_message_on = ? AND t.id < ?))
+       ORDER BY t.last_message_on DESC, t.id DESC LIMIT ?`,
+    ),
+    updateThread: db.prepare('UPDATE chat_threads SET topic = ?, metadata = ?, retention = ? WHERE id = ?'),
+    deleteThread: db.prepare('UPDATE chat_threads SET deleted_on = ? WHERE id = ? AND deleted_on IS NULL'),
+    message: db.prepare('SELECT * FROM chat_messages WHERE thread_id = ? AND id = ?'),
+    messages: db.prepare(
+      `SELECT * FROM chat_messages WHERE thread_id = ? AND id < ? AND created_on >= ? ORDER BY id DESC LIMIT ?`,
+    ),
+    updateMessage: db.prepare(
+      'UPDATE chat_messages SET content = ?, metadata = ?, edited_on = ?, version = ? WHERE thread_id = ? AND id = ?',
+    ),
+    deleteMessage: db.prepare(
+      'UPDATE chat_messages SET deleted_on = ?, version = ? WHERE thread_id = ? AND id = ? AND deleted_on IS NULL',
+    ),
+    putReceipt: db.prepare(
+      `INSERT INTO chat_read_receipts (thread_id, sender, message_id, read_on) VALUES (?, ?, ?, ?)
+       ON CONFLICT (thread_id, sender) DO UPDATE SET message_id = excluded.message_id, read_on = excluded.read_on`,
+    ),
+    receipts: db.prepare(
+      'SELECT sender, message_id, read_on FROM chat_read_receipts WHERE thread_id = ? ORDER BY sender LIMIT ? OFFSET ?',
+    ),
+  };
+
+  function append(threadId: string, draft: ChatMessageDraft, now: number): ChatMessageRecord {
+    const bumped = q.bump.get(now, now, threadId) as { last_message_id: number; last_sequence: number } | undefined;
+    if (bumped === undefined) throw new ChatError('ERR_CHAT_NOT_PARTICIPANT');
+    const id = String(bumped.last_message_id);
+    q.insertMessage.run(threadId, bumped.last_message_id, bumped.last_sequence, ...messageValues(draft, id, now));
+    return toMessage(q.message.get(threadId, bumped.last_message_id) as MessageRow);
+  }
+
+  function upsertParticipants(threadId: string, list: readonly ChatParticipantRecord[]): void {
+    for (const p of list) {
+      q.upsertParticipant.run(threadId, p.rawId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata));
+    }
+  }
+
+  const createTx = db.transaction((input: CreateThreadInput): CreateThreadResult => {
+    const r = input.repeatability;
+    if (r !== undefined) {
+      const prior = q.replay.get(input.thread.createdBy, r.requestId) as ThreadRow | undefined;
+      if (prior !== undefined) {
+        return { thread: toThread(prior), created: false, sameRequest: prior.fingerprint === r.fingerprint };
+      }
+    }
+    const t = input.thread;
+    q.insertThread.run(
+      t.id,
+      t.resourceId,
+      t.topic,
+      t.createdBy,
+      t.createdOn,
+      t.createdOn,
+      JSON.stringify(t.metadata),
+      json(t.retentionPolicy),
+      r?.requestId ?? null,
+      r?.fingerprint ?? null,
+    );
+    upsertParticipants(t.id, input.participants);
+    for (const m of input.systemMessages) append(t.id, m, t.createdOn);
+    return { thread: toThread(q.thread.get(t.id) as ThreadRow), created: true, sameRequest: true };
+  });
+
+  // Store calls are synchronous underneath; a failure of SQLite itself becomes ERR_CHAT_STORE_UNAVAILABLE.
+  const run = async <T>(fn: () => T): Promise<T> => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof ChatError) throw error;
+      throw new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause: error });
+    }
+  };
+
+  return {
+    async migrate() {
+      await run(migrate);
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+    createThread: (input) => run(() => createTx(input)),
+    getThread: (threadId) =>
+      run(() => {
+        const row = q.thread.get(threadId) as ThreadRow | undefined;
+        return row === undefined ? undefined : toThread(row);
+      }),
+    listThreads: (rawId, query) =>
+      run(() => {
+        const after = query.after ?? { lastMessageReceivedOn: Number.MAX_SAFE_INTEGER, id: '' };
+        const rows = q.listThreads.all(
+          rawId,
+          query.startTime ?? 0,
+          after.lastMessageReceivedOn,
+          after.lastMessageReceivedOn,
+          query.after === undefined ? '\uffff' : after.id,
+          query.limit,
+        ) as ThreadRow[];
+        return rows.map(toThread);
+      }),
+    updateThread: (threadId, patch, systemMessage, now) =>
+      run(
+        db.transaction(() => {
+          const row = q.thread.get(threadId) as ThreadRow | undefined;
+          if (row === undefined || row.deleted_on !== null) return undefined;
+          const current = toThread(row);
+          const metadata =
+            patch.metadata === undefined ? current.metadata : mergeMetadata(current.metadata, patch.metadata);
+          q.updateThread.run(
+            patch.topic ?? current.topic,
+            JSON.stringify(metadata),
+            json(patch.retentionPolicy ?? current.retentionPolicy),
+            threadId,
+          );
+          if (systemMessage !== undefined) append(threadId, systemMessage, now);
+          return toThread(q.thread.get(threadId) as ThreadRow);
+        }),
+      ),
+    deleteThread: (threadId, now) => run(() => q.deleteThread.run(now, threadId).changes === 1),
+    getParticipant: (threadId, rawId) =>
+      run(() => {
+        const row = q.participant.get(threadId, rawId) as ParticipantRow | undefined;
+        return row === undefined ? undefined : toParticipant(row);
+      }),
+    listParticipants: (threadId, skip, limit) =>
+      run(() => (q.participants.all(threadId, limit, skip) as ParticipantRow[]).map(toParticipant)),
+    addParticipants: (threadId, participants, systemMessage, now) =>
+      run(
+        db.transaction(() => {
+          upsertParticipants(threadId, participants);
+          append(threadId, systemMessage, now);
+        }),
+      ),
+    removeParticipant: (threadId, rawId, systemMessage, now) =>
+      run(
+        db.transaction(() => {
+          if (q.removeParticipant.run(threadId, rawId).changes !== 1) return false;
+          append(threadId, systemMessage, now);
+          return true;
+        }),
+      ),
+    appendMessage: (threadId, draft, now) => run(db.transaction(() => append(threadId, draft, now))),
+    getMessage: (threadId, messageId) =>
+      run(() => {
+        const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
+        return row === undefined ? undefined : toMessage(row);
+      }),
+    listMessages: (threadId, query) =>
+      run(() =>
+        (
+          q.messages.all(
+            threadId,
+            query.beforeId === undefined ? Number.MAX_SAFE_INTEGER : Number(query.beforeId),
+            query.notBefore,
+            query.limit,
+          ) as MessageRow[]
+        ).map(toMessage),
+      ),
+    updateMessage: (threadId, messageId, patch, now) =>
+      run(
+        db.transaction(() => {
+          const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
+          if (row === undefined || row.deleted_on !== null) return undefined;
+          const current = toMessage(row);
+          const metadata =
+            patch.metadata === undefined ? current.metadata : mergeMetadata(current.metadata, patch.metadata);
+          const version = String(Math.max(now, Number(current.version) + 1));
+          q.updateMessage.run(patch.content ?? current.content ?? null, json(metadata), now, version, threadId, row.id);
+          return toMessage(q.message.get(threadId, row.id) as MessageRow);
+        }),
+      ),
+    deleteMessage: (threadId, messageId, now) =>
+      run(
+        db.transaction(() => {
+          const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
+          if (row === undefined) return undefined;
+          if (row.deleted_on === null) {
+            q.deleteMessage.run(now, String(Math.max(now, Number(row.version) + 1)), threadId, row.id);
+          }
+          return toMessage(q.message.get(threadId, row.id) as MessageRow);
+        }),
+      ),
+    putReadReceipt: (threadId, receipt) =>
+      run(() => {
+        q.putReceipt.run(threadId, receipt.senderRawId, Number(receipt.chatMessageId), receipt.readOn);
+      }),
+    listReadReceipts: (threadId, skip, limit) =>
+      run(() => (q.receipts.all(threadId, limit, skip) as ReceiptRow[]).map(toReceipt)),
+  };
+}
