@@ -1,7 +1,7 @@
 import { isTesseraError } from '@tessera/core';
 import { AUDIT_USAGE, auditCommand } from './audit-command.js';
 import { TARGET_USAGE } from './admin-request.js';
-import { keysCommand } from './keys-command.js';
+import { KEYS_USAGE, keysCommand } from './keys-command.js';
 import { ROLES_USAGE, rolesCommand } from './roles-command.js';
 import { envName, SERVE_SETTINGS, serveCommand } from './serve-command.js';
 import { TOKEN_SERVICE_USAGE, tokenServiceCommand } from './token-service-command.js';
@@ -14,9 +14,7 @@ export function usage(): string {
 Commands:
   serve              start the identity server
 ${flags}
-  keys list          show the access keys and connection strings of a running server
-  keys regenerate --key primary|secondary|verifier
-                     regenerate a key: the old one stops working at once and tokens minted with it are revoked
+${KEYS_USAGE}
 ${TARGET_USAGE}
 ${ROLES_USAGE}
 ${AUDIT_USAGE}

@@ -57,6 +57,24 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     help: 'base64 32-byte key encrypting secrets at rest (default <data-dir>/master.key)',
   },
   {
+    flag: 'master-key-file',
+    key: 'masterKeyFile',
+    kind: 'string',
+    help: 'file holding the master key (base64, 32 bytes) instead of --master-key',
+  },
+  {
+    flag: 'previous-master-key-file',
+    key: 'previousMasterKeyFile',
+    kind: 'string',
+    help: 'file holding the previous master key while rotating it: still read, secrets re-sealed at start',
+  },
+  {
+    flag: 'audit-retention',
+    key: 'auditRetentionDays',
+    kind: 'int',
+    help: 'days the audit log is kept, 0 = for ever (default 90)',
+  },
+  {
     flag: 'max-clock-skew',
     key: 'maxClockSkewSeconds',
     kind: 'int',

@@ -26,6 +26,8 @@ import { formatServiceDate, type ResourceContext } from './service/resource-cont
 import type { AccessKeyName, IdentityRecord, Store } from './store/store.js';
 import type { PublicJwk } from './crypto/signing-key.js';
 import { type AccessRouteDeps, registerAccessRoutes } from './routes/access-routes.js';
+import { registerSigningKeyRoutes } from './routes/signing-key-routes.js';
+import type { SigningKeyRing } from './crypto/signing-key-ring.js';
 
 /** Everything {@link buildApp} needs; built by `startServer`, or by tests. */
 export interface AppDeps {
@@ -41,6 +43,8 @@ export interface AppDeps {
   /** Largest accepted request body, bytes. */
   readonly bodyLimit: number;
   readonly jwks: () => readonly PublicJwk[];
+  /** Signing key listing and rotation (routes/signing-key-routes.ts); without it those routes are absent. */
+  readonly signingKeys?: SigningKeyRing | undefined;
   /** The public endpoint (`http://host:port/`) for discovery and connection strings; resolved after listen. */
   readonly endpoint: () => string;
   readonly regenerateKey: (name: 'primary' | 'secondary' | 'verifier') => Promise<void>;
@@ -504,6 +508,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   if (deps.access !== undefined) registerAccessRoutes(app, acs, deps.access);
+  if (deps.signingKeys !== undefined) registerSigningKeyRoutes(app, acs, deps.signingKeys);
 
   if (metrics?.onApiPort === true) {
     app.get(

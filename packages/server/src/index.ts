@@ -13,5 +13,16 @@ export type {
   RevocationSnapshot,
   CreateIdentityInput,
   CreateIdentityResult,
+  PruneInput,
+  PruneResult,
 } from './store/store.js';
+export { rotateMasterKey } from './crypto/rotate-master-key.js';
+export type { ResealReport } from './crypto/reseal-secrets.js';
+export {
+  revocationRetentionMs,
+  startStatePruner,
+  type StatePruner,
+  type StatePrunerOptions,
+  type PruneTotals,
+} from './service/state-pruner.js';
 export { WIRE_ERRORS, toWireError, type WireError, type ErrorBody } from './http/error-mapping.js';

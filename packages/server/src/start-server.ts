@@ -1,7 +1,6 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
 import { startMetricsListener, type MetricsListener } from '@tessera/metrics';
@@ -17,25 +16,20 @@ import { ensureDevCertificates } from './crypto/dev-ca.js';
 import { createKeyRing, type LiveAccessKey } from './auth/key-ring.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './config/server-options.js';
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
-import {
-  generateSigningKey,
-  importPrivateKey,
-  importPublicJwk,
-  TOKEN_ALG,
-  type PublicJwk,
-} from './crypto/signing-key.js';
+import { resealSecrets } from './crypto/reseal-secrets.js';
+import { createSigningKeyRing, newSigningKeyRecord } from './crypto/signing-key-ring.js';
 import { createSigningWorker } from './crypto/signing-worker.js';
-import { createTokenSigner, type TokenSigner } from './crypto/token-signer.js';
 import { createRevocationFeed } from './http/revocation-feed.js';
 import { createMemoryRateLimiter, type RateLimiter } from './limits/rate-limiter.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { createSharedRateLimiter } from './limits/shared-rate-limiter.js';
 import { createIdentityCache } from './service/identity-cache.js';
 import { createIdentityService } from './service/identity-service.js';
+import { revocationRetentionMs, startStatePruner } from './service/state-pruner.js';
 import { regionOf, type ResourceContext } from './service/resource-context.js';
 import { createTouchBuffer } from './service/touch-buffer.js';
 import { createSqliteStore } from './store/sqlite-store.js';
-import type { AccessKeyName, AccessKeyRecord, Store } from './store/store.js';
+import { SIGNING_KEYS_NOTICE, type AccessKeyName, type AccessKeyRecord, type Store } from './store/store.js';
 
 /** A running identity server. */
 export interface RunningServer {
@@ -115,7 +109,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   }
   const devTls = options.tls?.kind === 'dev' ? ensureDevCertificates(options.dataDir) : undefined;
   const https = options.tls?.kind === 'files' ? { cert: options.tls.cert, key: options.tls.key } : devTls;
-  const box = createSecretBox(loadMasterKey(options));
+  const box = createSecretBox(loadMasterKey(options), options.previousMasterKeys);
   // Metrics are collected only when they are served somewhere (off by default: nothing is counted).
   const metrics =
     options.metricsListener !== undefined || options.metricsApi
@@ -126,7 +120,6 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   try {
     await store.migrate();
     const now = clock();
-    const firstKey = generateSigningKey();
     const seeded = (name: AccessKeyName, given: string | undefined): AccessKeyRecord => ({
       name,
       version: 1,
@@ -136,39 +129,33 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const { resource, created } = await store.initResource(
       { resourceId: options.resourceId ?? randomUUID(), location: options.location, createdAt: now },
       [seeded('primary', options.primaryKey), seeded('secondary', options.secondaryKey), seeded('verifier', undefined)],
-      {
-        kid: firstKey.kid,
-        alg: TOKEN_ALG,
-        privateKey: box.seal(firstKey.privateKeyPem),
-        publicJwk: JSON.stringify(firstKey.publicJwk),
-        createdAt: now,
-        status: 'active',
-      },
+      newSigningKeyRecord(box, now, now),
     );
     if (!created && options.resourceId !== undefined && options.resourceId !== resource.resourceId) {
       logger.warn({ setting: 'resource-id' }, 'resource-id is only used on first start; the stored resource is kept');
     }
 
+    // Master key rotation: whatever is still sealed under a previous master key is re-sealed under the current one.
+    if (options.previousMasterKeys.length > 0) {
+      const report = await resealSecrets(store, box);
+      logger.info({ resealed: report.resealed, total: report.total }, 'secrets re-sealed under the current master key');
+    }
+
     const keys = createKeyRing(decodeKeys(await store.listAccessKeys(), box));
     const reloadKeys = async () => keys.replace(decodeKeys(await store.listAccessKeys(), box));
 
-    let signer: TokenSigner | undefined;
     const signingWorker =
       options.signing === 'threadpool' ? undefined : createSigningWorker({ threads: options.signingThreads });
-    let jwks: PublicJwk[] = [];
-    let publicKeys = new Map<string, KeyObject>();
-    const loadSigningKeys = async () => {
-      const records = await store.listSigningKeys();
-      const active = records.filter((r) => r.status === 'active').at(-1);
-      if (active === undefined) throw new TesseraError('ERR_CONFIG_INVALID', 'The store has no active signing key.');
-      const pem = box.open(active.privateKey);
-      if (signingWorker !== undefined) signingWorker.register(active.kid, pem);
-      const created = createTokenSigner(active.kid, importPrivateKey(pem), signingWorker);
-      signer = metrics?.instrumentSigner(created) ?? created;
-      jwks = records.map((r) => JSON.parse(r.publicJwk) as PublicJwk);
-      publicKeys = new Map(jwks.map((j) => [j.kid, importPublicJwk(j)]));
-    };
-    await loadSigningKeys();
+    // Revocation entries, events and retired signing keys matter until the last token they concern has expired.
+    const retentionMs = revocationRetentionMs(options.maxClockSkewMs);
+    const signingKeys = await createSigningKeyRing({
+      store,
+      box,
+      clock,
+      worker: signingWorker,
+      retentionMs,
+      wrapSigner: metrics === undefined ? undefined : (signer) => metrics.instrumentSigner(signer),
+    });
 
     const context: ResourceContext = {
       resourceId: resource.resourceId,
@@ -195,11 +182,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     const service = createIdentityService({
       store,
       resource: context,
-      signer: () => {
-        if (signer === undefined) throw new TesseraError('ERR_INTERNAL', 'No signing key loaded.');
-        return signer;
-      },
-      publicKeys: () => publicKeys,
+      signer: signingKeys.signer,
+      publicKeys: signingKeys.publicKeys,
       keys,
       touches,
       cache,
@@ -269,7 +253,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         exchange: createTokenExchange({ verifier, service, clock }),
       },
       bodyLimit: options.bodyLimit,
-      jwks: () => jwks,
+      jwks: signingKeys.jwks,
+      signingKeys,
       endpoint: () => endpoint,
       rateLimiter,
       metrics:
@@ -288,15 +273,18 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         feed.notify();
       },
     });
+    const reloadSigningKeys = () => void signingKeys.reload().catch(onError);
     // Other processes on the same store: LISTEN/NOTIFY for speed, plus a slow poll as a safety net.
     const stopWatch =
       options.store.kind === 'postgres'
         ? (await import('./store/postgres-watch.js')).watchPostgresEvents({
             connectionString: options.store.url,
             schema: options.store.schema,
-            onNotify: () => {
+            onNotify: (payload) => {
               feed.notify();
               if (bearer !== undefined) refreshRoles();
+              // A signing key rotated or dropped by another process (or anything, after a reconnect).
+              if (payload === undefined || payload === SIGNING_KEYS_NOTICE) reloadSigningKeys();
             },
             onError,
           })
@@ -307,8 +295,21 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       if (bearer !== undefined) refreshRoles();
     }, options.pollMs);
     poll.unref();
+    const pruner = startStatePruner({
+      store,
+      clock,
+      retentionMs,
+      auditRetentionMs: options.auditRetentionMs,
+      intervalMs: options.pruneIntervalMs,
+      onError,
+      onPruned: (totals) => {
+        if (totals.signingKeys > 0) reloadSigningKeys();
+        logger.info({ ...totals }, 'pruned state past its retention');
+      },
+    });
     app.addHook('preClose', async () => {
       clearInterval(poll);
+      await pruner.close();
       await stopWatch?.();
       await closeLimiter();
       feed.close();

@@ -58,6 +58,8 @@ function signingKeyOf(kid: string, createdAt = T0): SigningKeyRecord {
     publicJwk: JSON.stringify({ kty: 'EC', crv: 'P-256', x: `x-${kid}`, y: `y-${kid}`, kid, alg: 'ES256', use: 'sig' }),
     createdAt,
     status: 'active',
+    activatesAt: createdAt,
+    retiredAt: undefined,
   };
 }
 
@@ -272,6 +274,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           expect(keys.find((key) => key.kid === 'kid-1')).toStrictEqual({
             ...signingKeyOf('kid-1'),
             status: 'retired',
+            retiredAt: T0 + 10,
           });
           expect(keys.find((key) => key.kid === 'kid-2')).toStrictEqual(signingKeyOf('kid-2', T0 + 10));
 
@@ -282,6 +285,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           expect(keys.find((key) => key.kid === 'kid-2')).toStrictEqual({
             ...signingKeyOf('kid-2', T0 + 10),
             status: 'retired',
+            retiredAt: T0 + 20,
           });
           // Retired keys keep everything JWKS needs to verify tokens in flight.
           expect(keys.find((key) => key.kid === 'kid-1')?.publicJwk).toBe(signingKeyOf('kid-1').publicJwk);
@@ -639,8 +643,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           expect(snapshot.seq).toBe(events[events.length - 1]?.seq);
           expect(snapshot.keys).toStrictEqual({ primary: 1, secondary: 2 });
           expect([...snapshot.identities].sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual([
-            { id: idOf(1), epoch: 2, deleted: false },
-            { id: idOf(2), epoch: 1, deleted: true },
+            { id: idOf(1), epoch: 2, deleted: false, at: T0 + 2 },
+            { id: idOf(2), epoch: 1, deleted: true, at: T0 + 3 },
           ]);
         });
 
@@ -821,6 +825,182 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
           const all = await store.listAudit({ limit: 1000 });
           expect(all).toHaveLength(24);
           expect(new Set(all.map((r) => r.seq)).size).toBe(24);
+        });
+      });
+
+      describe('pruning (state bounded by the token lifetime)', () => {
+        const NONE = { revocations: 0, tombstones: 0, events: 0, audit: 0, signingKeys: 0, skipped: false };
+        const cut = (before: number, more: { auditBefore?: number; batch?: number } = {}) => ({
+          revocationsBefore: before,
+          signingKeysBefore: 0,
+          auditBefore: more.auditBefore,
+          batch: more.batch ?? 100,
+        });
+        const sorted = <T extends { id: string }>(list: readonly T[]) =>
+          [...list].sort((a, b) => a.id.localeCompare(b.id));
+
+        it('drops revocation entries, tombstones and events older than the cut and keeps the newer ones', async () => {
+          await initialised();
+          for (let i = 1; i <= 4; i++) await store.createIdentity({ id: idOf(i), createdAt: T0 });
+          await store.revokeIdentityTokens(idOf(1), T0 + 1);
+          await store.deleteIdentity(idOf(2), T0 + 2);
+          await store.regenerateAccessKey('secondary', 'enc:s2', T0 + 3);
+          await store.revokeIdentityTokens(idOf(3), T0 + 100);
+          await store.deleteIdentity(idOf(4), T0 + 101);
+          const before = await store.revocationSnapshot();
+          const events = await allEvents();
+          expect(await store.eventsPrunedThrough()).toBe(0);
+
+          expect(await store.prune(cut(T0 + 50))).toStrictEqual({ ...NONE, revocations: 1, tombstones: 1, events: 3 });
+          const after = await store.revocationSnapshot();
+          expect(after.seq).toBe(before.seq);
+          expect(after.keys).toStrictEqual({ primary: 1, secondary: 2 });
+          expect(sorted(after.identities)).toStrictEqual([
+            { id: idOf(3), epoch: 1, deleted: false, at: T0 + 100 },
+            { id: idOf(4), epoch: 1, deleted: true, at: T0 + 101 },
+          ]);
+          // A revoked identity keeps its epoch (new tokens carry it); a deleted one is gone.
+          expect(await store.getIdentity(idOf(1))).toMatchObject({ epoch: 1, deletedAt: undefined });
+          expect(await store.getIdentity(idOf(2))).toBeUndefined();
+          expect(await allEvents()).toStrictEqual(events.slice(3));
+          expect(await store.eventsPrunedThrough()).toBe(events[2]?.seq);
+          // Idempotent: nothing more is due at the same cut.
+          expect(await store.prune(cut(T0 + 50))).toStrictEqual(NONE);
+        });
+
+        it('an identity revoked again after the cut stays listed, with its latest time', async () => {
+          await initialised();
+          await store.createIdentity({ id: idOf(1), createdAt: T0 });
+          await store.revokeIdentityTokens(idOf(1), T0 + 1);
+          await store.revokeIdentityTokens(idOf(1), T0 + 100);
+          await store.prune(cut(T0 + 50));
+          expect((await store.revocationSnapshot()).identities).toStrictEqual([
+            { id: idOf(1), epoch: 2, deleted: false, at: T0 + 100 },
+          ]);
+        });
+
+        it('when every event is pruned, seqs carry on from where they were', async () => {
+          await initialised();
+          await store.createIdentity({ id: idOf(1), createdAt: T0 });
+          await store.revokeIdentityTokens(idOf(1), T0 + 1);
+          await store.revokeIdentityTokens(idOf(1), T0 + 2);
+          const last = (await store.revocationSnapshot()).seq;
+          await store.prune(cut(T0 + 10));
+          expect(await allEvents()).toStrictEqual([]);
+          expect(await store.revocationSnapshot()).toMatchObject({ seq: last, identities: [] });
+          expect(await store.eventsPrunedThrough()).toBe(last);
+          await store.revokeIdentityTokens(idOf(1), T0 + 20);
+          expect((await allEvents()).map((event) => event.seq)).toStrictEqual([last + 1]);
+        });
+
+        it('a pruned tombstone takes its Repeatability-Request-ID with it', async () => {
+          await initialised();
+          const requestKey = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+          await store.createIdentity({ id: idOf(1), requestKey, createdAt: T0 });
+          await store.deleteIdentity(idOf(1), T0 + 1);
+          expect((await store.createIdentity({ id: idOf(2), requestKey, createdAt: T0 + 2 })).created).toBe(false);
+          await store.prune(cut(T0 + 10));
+          const again = await store.createIdentity({ id: idOf(3), requestKey, createdAt: T0 + 20 });
+          expect(again).toStrictEqual({ identity: fresh(idOf(3), T0 + 20), created: true });
+        });
+
+        it('removes at most `batch` rows of each kind per call, oldest first', async () => {
+          await initialised();
+          for (let i = 1; i <= 5; i++) {
+            await store.createIdentity({ id: idOf(i), createdAt: T0 });
+            await store.revokeIdentityTokens(idOf(i), T0 + i);
+          }
+          const counts: number[] = [];
+          for (let round = 0; round < 3; round++) {
+            const result = await store.prune(cut(T0 + 100, { batch: 2 }));
+            counts.push(result.revocations);
+            expect(result.events).toBe(result.revocations);
+          }
+          expect(counts).toStrictEqual([2, 2, 1]);
+          expect((await store.revocationSnapshot()).identities).toStrictEqual([]);
+        });
+
+        it('keeps audit entries for their own retention, and for ever without one', async () => {
+          const entry = (at: number): AuditEntry => ({
+            at,
+            actor: 'key:primary',
+            operation: 'identity.create',
+            identityId: undefined,
+            outcome: 'success',
+            status: 201,
+            code: undefined,
+            requestId: `req-${at}`,
+            detail: undefined,
+          });
+          await store.appendAudit([entry(T0), entry(T0 + 10), entry(T0 + 20)]);
+          expect((await store.prune(cut(T0 + 1000))).audit).toBe(0);
+          expect(await store.prune(cut(T0, { auditBefore: T0 + 15 }))).toStrictEqual({ ...NONE, audit: 2 });
+          expect((await store.listAudit({ limit: 10 })).map((record) => record.at)).toStrictEqual([T0 + 20]);
+        });
+
+        it('removes retired signing keys once retired before the cut, never the active one', async () => {
+          await initialised();
+          await store.addSigningKey({ ...signingKeyOf('kid-2', T0 + 5), activatesAt: T0 + 10 });
+          const prune = (signingKeysBefore: number) =>
+            store.prune({ revocationsBefore: 0, signingKeysBefore, auditBefore: undefined, batch: 100 });
+          expect((await prune(T0 + 10)).signingKeys).toBe(0);
+          expect((await prune(T0 + 11)).signingKeys).toBe(1);
+          expect((await prune(T0 + 1_000_000)).signingKeys).toBe(0);
+          expect((await store.listSigningKeys()).map((key) => [key.kid, key.status])).toStrictEqual([
+            ['kid-2', 'active'],
+          ]);
+        });
+
+        it('concurrent prunes through several instances remove each row once', async () => {
+          await initialised();
+          const instances = [store, ...(await Promise.all([another(), another()]))];
+          await Promise.all(instances.map((instance) => instance.migrate()));
+          for (let i = 1; i <= 30; i++) {
+            await store.createIdentity({ id: idOf(i), createdAt: T0 });
+            if (i % 2 === 0) await store.deleteIdentity(idOf(i), T0 + i);
+            else await store.revokeIdentityTokens(idOf(i), T0 + i);
+          }
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, i) =>
+              (instances[i % instances.length] ?? store).prune(cut(T0 + 1000, { batch: 4 })),
+            ),
+          );
+          // Whatever was skipped is picked up by a later run; in total every row goes exactly once.
+          let rest = await store.prune(cut(T0 + 1000, { batch: 100 }));
+          while (rest.skipped) rest = await store.prune(cut(T0 + 1000, { batch: 100 }));
+          const all = [...results, rest];
+          expect(all.reduce((n, r) => n + r.revocations, 0)).toBe(15);
+          expect(all.reduce((n, r) => n + r.tombstones, 0)).toBe(15);
+          expect(all.reduce((n, r) => n + r.events, 0)).toBe(30);
+          expect((await store.revocationSnapshot()).identities).toStrictEqual([]);
+        });
+      });
+
+      describe('resealSecrets (master key rotation)', () => {
+        it('replaces a secret only while it still holds the expected sealed text', async () => {
+          await initialised();
+          const replaced = await store.resealSecrets([
+            { kind: 'accessKey', name: 'primary', from: 'enc:primary:first', to: 'enc2:primary' },
+            { kind: 'accessKey', name: 'secondary', from: 'enc:stale', to: 'enc2:secondary' },
+            { kind: 'signingKey', name: 'kid-1', from: 'enc:private:kid-1', to: 'enc2:private:kid-1' },
+          ]);
+          expect(replaced).toBe(2);
+          const keys = byName(await store.listAccessKeys());
+          expect(keys.map((key) => key.secret)).toStrictEqual([
+            'enc2:primary',
+            'enc:secondary:first',
+            'enc:verifier:first',
+          ]);
+          // Versions are untouched: re-sealing is not a regeneration and revokes nothing.
+          expect(keys.map((key) => key.version)).toStrictEqual([1, 1, 1]);
+          expect((await store.listSigningKeys())[0]?.privateKey).toBe('enc2:private:kid-1');
+          expect(await allEvents()).toStrictEqual([]);
+          // Re-running (after a crash midway) changes nothing more.
+          expect(
+            await store.resealSecrets([
+              { kind: 'accessKey', name: 'primary', from: 'enc:primary:first', to: 'enc3:primary' },
+            ]),
+          ).toBe(0);
         });
       });
 

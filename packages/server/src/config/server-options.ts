@@ -33,6 +33,17 @@ export interface ServerOptions {
   publicUrl?: string;
   /** 32-byte master key (base64) that encrypts secrets at rest; default: `<dataDir>/master.key`, created on first start. */
   masterKey?: string;
+  /** File holding the master key (base64 of 32 bytes), instead of `masterKey`. */
+  masterKeyFile?: string;
+  /**
+   * File holding the previous master key during a rotation: secrets sealed under it are still read, and re-sealed
+   * under the current key at start (docs/key-rotation.md).
+   */
+  previousMasterKeyFile?: string;
+  /** Days audit entries are kept; 0 keeps them for ever (default 90). */
+  auditRetentionDays?: number;
+  /** Milliseconds between pruning runs (revocation entries, events, retired signing keys, audit); default 60 000. */
+  pruneIntervalMs?: number;
   /** HMAC replay window in seconds (default 900). */
   maxClockSkewSeconds?: number;
   /** Largest request body in bytes (default 65536). */
@@ -93,6 +104,11 @@ export interface ResolvedServerOptions {
   readonly audience: string;
   readonly publicUrl: string | undefined;
   readonly masterKey: Uint8Array | undefined;
+  /** Previous master keys still accepted while secrets are re-sealed. */
+  readonly previousMasterKeys: readonly Uint8Array[];
+  /** Audit retention, ms; undefined keeps audit for ever. */
+  readonly auditRetentionMs: number | undefined;
+  readonly pruneIntervalMs: number;
   readonly maxClockSkewMs: number;
   readonly bodyLimit: number;
   readonly heartbeatMs: number;
@@ -161,6 +177,27 @@ function resolveTrustedIssuers(options: ServerOptions): TrustedIssuer[] {
     if (known.has(issuer.issuer)) throw invalid('trusted-issuer', `'${issuer.issuer}' is also in --trusted-issuers.`);
   }
   return [...issuers, ...more];
+}
+
+/** Reads a key file: base64 of exactly 32 bytes (surrounding whitespace ignored). The contents never reach an error. */
+function keyFile(setting: string, path: string | undefined): Uint8Array | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw invalid(setting, `cannot read '${path}'.`);
+  }
+  const decoded = base64ToBytes(text.trim());
+  if (decoded === undefined || decoded.length !== 32) throw invalid(setting, `'${path}' is not base64 of 32 bytes.`);
+  return decoded;
+}
+
+function masterKeyOf(options: ServerOptions): Uint8Array | undefined {
+  if (options.masterKey !== undefined && options.masterKeyFile !== undefined) {
+    throw invalid('master-key-file', 'cannot be combined with --master-key.');
+  }
+  return key('master-key', options.masterKey, 32) ?? keyFile('master-key-file', options.masterKeyFile);
 }
 
 function invalid(setting: string, message: string): TesseraError {
@@ -250,7 +287,15 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     issuer: options.issuer,
     audience: options.audience ?? 'urn:tessera:user-access',
     publicUrl: options.publicUrl,
-    masterKey: key('master-key', options.masterKey, 32),
+    masterKey: masterKeyOf(options),
+    previousMasterKeys: [keyFile('previous-master-key-file', options.previousMasterKeyFile)].filter(
+      (k): k is Uint8Array => k !== undefined,
+    ),
+    auditRetentionMs:
+      (options.auditRetentionDays ?? 90) === 0
+        ? undefined
+        : intIn('audit-retention', options.auditRetentionDays, 90, 0, 36_500) * 86_400_000,
+    pruneIntervalMs: intIn('prune-interval-ms', options.pruneIntervalMs, 60_000, 0, 86_400_000),
     maxClockSkewMs: intIn('max-clock-skew', options.maxClockSkewSeconds, 900, 1, 86_400) * 1000,
     bodyLimit: intIn('body-limit', options.bodyLimit, 65_536, 1024, 16 * 1024 * 1024),
     heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, 5000, 10, 600_000),

@@ -114,15 +114,22 @@ export async function createRevocationFeed(options: RevocationFeedOptions): Prom
       const sub: Subscriber = { res, seq: 0, live: false, queue: [] };
       subscribers.add(sub);
       res.on('close', () => subscribers.delete(sub));
-      if (afterSeq === undefined || afterSeq > lastSeq) {
-        const snapshot = await store.revocationSnapshot();
-        send(res, snapshotFrame(snapshot));
-        sub.seq = snapshot.seq;
-      } else {
-        sub.seq = afterSeq;
-      }
+      let resumed = afterSeq !== undefined && afterSeq <= lastSeq;
+      if (resumed && afterSeq !== undefined) sub.seq = afterSeq;
       for (;;) {
+        if (!resumed) {
+          const snapshot = await store.revocationSnapshot();
+          send(res, snapshotFrame(snapshot));
+          sub.seq = snapshot.seq;
+          resumed = true;
+        }
         const events = await store.listEvents(sub.seq, PAGE);
+        // Events after this position were pruned (before or while reading): start again from a snapshot, which
+        // replaces the subscriber's state. Its seq is at or past the pruning mark, so this happens at most once.
+        if ((await store.eventsPrunedThrough()) > sub.seq) {
+          resumed = false;
+          continue;
+        }
         for (const e of events) {
           send(res, frame(e.type, e.seq, eventData(e)));
           sub.seq = e.seq;

@@ -8,6 +8,7 @@ import type {
   RevocationSnapshot,
   Store,
 } from './store.js';
+import { SIGNING_KEYS_NOTICE } from './store.js';
 import {
   toAccessKey,
   toAssignment,
@@ -170,10 +171,37 @@ CREATE TABLE {s}.rate_counters (
 
 const ASSIGNMENT_COLUMNS = 'id, role, issuer, principal_type, principal_id, description, created_at, created_by';
 
+`,
+  },
+  {
+    // Bounded state (docs/state-and-retention.md): when each revocation entry was made, so it can be pruned once every
+    // token it revokes has expired; signing keys with activation and retirement times; how far events were pruned.
+    version: 4,
+    sql: `
+ALTER TABLE {s}.identities ADD COLUMN revoked_at bigint;
+UPDATE {s}.identities i SET revoked_at = COALESCE(
+  (SELECT max(e.at) FROM {s}.events e WHERE e.identity_id = i.id), i.deleted_at, i.created_at)
+  WHERE i.epoch > 0 OR i.deleted_at IS NOT NULL;
+DROP INDEX {s}.identities_revoked;
+CREATE INDEX identities_revoked_at ON {s}.identities (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX events_at ON {s}.events (at);
+ALTER TABLE {s}.signing_keys ADD COLUMN activates_at bigint, ADD COLUMN retired_at bigint;
+UPDATE {s}.signing_keys SET activates_at = created_at;
+UPDATE {s}.signing_keys SET retired_at = (extract(epoch FROM now()) * 1000)::bigint WHERE status = 'retired';
+CREATE TABLE {s}.prune_state (
+  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  events_through bigint NOT NULL
+);
+INSERT INTO {s}.prune_state (singleton, events_through) VALUES (true, 0);
 const IDENTITY_COLUMNS = 'id, custom_id, created_at, deleted_at, epoch, last_token_issued_at';
 
 /** Socket-level failures: the server cannot be reached or the connection broke. */
 const UNREACHABLE_ERRNO = new Set([
+/** Lock class for `pg_try_advisory_xact_lock(class, hashtext(schema))`: "Tessera pruning" (arbitrary, stable). */
+const PRUNE_LOCK_CLASS = 0x7e56;
+
+const SIGNING_KEY_COLUMNS = 'kid, alg, private_key, public_jwk, created_at, status, activates_at, retired_at';
+
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -390,9 +418,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     const setDeleted = type === 'identity.deleted' ? ', deleted_at = $2, custom_id = NULL' : '';
     const updated = await transaction(async (client) => {
       const result = await client.query<IdentityRow>(
-        `UPDATE ${s}.identities SET epoch = epoch + 1${setDeleted}
+        `UPDATE ${s}.identities SET epoch = epoch + 1, revoked_at = GREATEST(revoked_at, $2)${setDeleted}
          WHERE id = $1 AND deleted_at IS NULL RETURNING ${IDENTITY_COLUMNS}`,
-        type === 'identity.deleted' ? [id, at] : [id],
+        [id, at],
       );
       const row = result.rows[0];
       if (row === undefined) return undefined;
@@ -464,9 +492,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           );
         }
         await client.query(
-          `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status)
-           VALUES ($1, $2, $3, $4, $5, 'active') ON CONFLICT (kid) DO NOTHING`,
-          [signingKey.kid, signingKey.alg, signingKey.privateKey, signingKey.publicJwk, signingKey.createdAt],
+          `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status, activates_at)
+           VALUES ($1, $2, $3, $4, $5, 'active', $6) ON CONFLICT (kid) DO NOTHING`,
+          [
+            signingKey.kid,
+            signingKey.alg,
+            signingKey.privateKey,
+            signingKey.publicJwk,
+            signingKey.createdAt,
+            signingKey.activatesAt,
+          ],
         );
         return { resource: toResource(row), created: true };
       });
@@ -498,7 +533,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
     async listSigningKeys() {
       const result = await query<SigningKeyRow>(
-        `SELECT kid, alg, private_key, public_jwk, created_at, status FROM ${s}.signing_keys ORDER BY created_at, kid`,
+        `SELECT ${SIGNING_KEY_COLUMNS} FROM ${s}.signing_keys ORDER BY created_at, kid`,
       );
       return result.rows.map(toSigningKey);
     },
@@ -508,12 +543,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         // Self-conflicting lock: two concurrent rollovers run one after the other, so exactly one key stays
         // active. Readers (JWKS) are not blocked.
         await client.query(`LOCK TABLE ${s}.signing_keys IN SHARE ROW EXCLUSIVE MODE`);
-        await client.query(`UPDATE ${s}.signing_keys SET status = 'retired' WHERE status = 'active'`);
         await client.query(
-          `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status)
-           VALUES ($1, $2, $3, $4, $5, 'active')
-           ON CONFLICT (kid) DO UPDATE SET status = 'active'`,
-          [key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt],
+          `UPDATE ${s}.signing_keys SET status = 'retired', retired_at = $1 WHERE status = 'active' AND kid <> $2`,
+          [key.activatesAt, key.kid],
         );
       });
     },
@@ -560,6 +592,100 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
          ), locked AS (
            SELECT i.id, batch.at FROM ${s}.identities i JOIN batch ON batch.id = i.id
            WHERE i.last_token_issued_at IS NULL OR i.last_token_issued_at < batch.at
+        await client.query(
+          `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status, activates_at)
+           VALUES ($1, $2, $3, $4, $5, 'active', $6)
+           ON CONFLICT (kid) DO UPDATE SET status = 'active', retired_at = NULL`,
+          [key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt, key.activatesAt],
+        );
+        // Delivered at commit: every process reloads its signing keys and JWKS.
+        await client.query('SELECT pg_notify($1, $2)', [channel, SIGNING_KEYS_NOTICE]);
+      });
+    },
+
+    async resealSecrets(secrets) {
+      return transaction(async (client) => {
+        let replaced = 0;
+        for (const secret of secrets) {
+          const result =
+            secret.kind === 'accessKey'
+              ? await client.query(`UPDATE ${s}.access_keys SET secret = $1 WHERE name = $2 AND secret = $3`, [
+                  secret.to,
+                  secret.name,
+                  secret.from,
+                ])
+              : await client.query(
+                  `UPDATE ${s}.signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3`,
+                  [secret.to, secret.name, secret.from],
+                );
+          replaced += result.rowCount ?? 0;
+        }
+        return replaced;
+      });
+    },
+
+    async eventsPrunedThrough() {
+      const result = await query<{ through: string }>(`SELECT events_through AS through FROM ${s}.prune_state`);
+      return Number(result.rows[0]?.through ?? 0);
+    },
+
+    async prune(input) {
+      return transaction(async (client) => {
+        // One pruner at a time per schema; the others skip this round (the lock ends with the transaction).
+        const lock = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS locked',
+          [PRUNE_LOCK_CLASS, schema],
+        );
+        if (lock.rows[0]?.locked !== true) {
+          return { revocations: 0, tombstones: 0, events: 0, audit: 0, signingKeys: 0, skipped: true };
+        }
+        const before = input.revocationsBefore;
+        // The outer conditions repeat the inner ones: a row revoked again meanwhile is re-checked and kept.
+        const tombstones = await client.query(
+          `DELETE FROM ${s}.identities WHERE id IN (
+             SELECT id FROM ${s}.identities WHERE revoked_at < $1 AND deleted_at IS NOT NULL ORDER BY revoked_at LIMIT $2)
+           AND revoked_at < $1 AND deleted_at IS NOT NULL`,
+          [before, input.batch],
+        );
+        const revocations = await client.query(
+          `UPDATE ${s}.identities SET revoked_at = NULL WHERE id IN (
+             SELECT id FROM ${s}.identities WHERE revoked_at < $1 AND deleted_at IS NULL ORDER BY revoked_at LIMIT $2)
+           AND revoked_at < $1 AND deleted_at IS NULL`,
+          [before, input.batch],
+        );
+        const events = await client.query<{ n: string; through: string | null }>(
+          `WITH gone AS (
+             DELETE FROM ${s}.events WHERE seq IN (SELECT seq FROM ${s}.events WHERE at < $1 ORDER BY at LIMIT $2)
+             RETURNING seq)
+           SELECT count(*) AS n, max(seq) AS through FROM gone`,
+          [before, input.batch],
+        );
+        const through = events.rows[0]?.through ?? null;
+        if (through !== null) {
+          await client.query(
+            `UPDATE ${s}.prune_state SET events_through = GREATEST(events_through, $1) WHERE singleton`,
+            [through],
+          );
+        }
+        const audit =
+          input.auditBefore === undefined
+            ? undefined
+            : await client.query(
+                `DELETE FROM ${s}.audit WHERE seq IN (SELECT seq FROM ${s}.audit WHERE at < $1 ORDER BY at LIMIT $2)`,
+                [input.auditBefore, input.batch],
+              );
+        const keys = await client.query(`DELETE FROM ${s}.signing_keys WHERE status = 'retired' AND retired_at < $1`, [
+          input.signingKeysBefore,
+        ]);
+        if ((keys.rowCount ?? 0) > 0) await client.query('SELECT pg_notify($1, $2)', [channel, SIGNING_KEYS_NOTICE]);
+        return {
+          revocations: revocations.rowCount ?? 0,
+          tombstones: tombstones.rowCount ?? 0,
+          events: Number(events.rows[0]?.n ?? 0),
+          audit: audit?.rowCount ?? 0,
+          signingKeys: keys.rowCount ?? 0,
+          skipped: false,
+        };
            ORDER BY i.id FOR UPDATE OF i
          )
          UPDATE ${s}.identities i SET last_token_issued_at = GREATEST(i.last_token_issued_at, locked.at)
@@ -581,9 +707,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       // One REPEATABLE READ snapshot, so `seq` and the identity list describe the same instant.
       return transaction(async (client) => {
         const counter = await client.query<{ seq: string }>(`SELECT seq FROM ${s}.event_counter`);
-        const identities = await client.query<{ id: string; epoch: number; deleted: boolean }>(
-          `SELECT id, epoch, deleted_at IS NOT NULL AS deleted FROM ${s}.identities
-           WHERE epoch > 0 OR deleted_at IS NOT NULL ORDER BY id`,
+        const identities = await client.query<{ id: string; epoch: number; deleted: boolean; at: string }>(
+          `SELECT id, epoch, deleted_at IS NOT NULL AS deleted, revoked_at AS at FROM ${s}.identities
+           WHERE revoked_at IS NOT NULL ORDER BY id`,
         );
         const keys = await client.query<{ name: string; version: number }>(
           `SELECT name, version FROM ${s}.access_keys`,
@@ -594,7 +720,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         }
         return {
           seq: Number(counter.rows[0]?.seq ?? 0),
-          identities: identities.rows.map((row) => ({ id: row.id, epoch: row.epoch, deleted: row.deleted })),
+          identities: identities.rows.map((row) => ({
+            id: row.id,
+            epoch: row.epoch,
+            deleted: row.deleted,
+            at: Number(row.at),
+          })),
           keys: versions,
         };
       }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

@@ -6,7 +6,11 @@ export interface PostgresWatchOptions {
   readonly connectionString: string;
   readonly schema?: string | undefined;
   /** Called (possibly more than once per event) whenever another process may have appended events. */
-  readonly onNotify: () => void;
+  /**
+   * Called with the notification's payload (an event seq, `roles`, `signing-keys`), or with none after a (re)connect,
+   * when anything may have changed.
+   */
+  readonly onNotify: (payload?: string) => void;
   readonly onError: (error: unknown) => void;
 }
 
@@ -26,7 +30,7 @@ export function watchPostgresEvents(options: PostgresWatchOptions): () => Promis
   const connect = async (): Promise<void> => {
     if (stopped) return;
     const c = new pg.Client({ connectionString: options.connectionString, application_name: 'tessera-watch' });
-    c.on('notification', () => options.onNotify());
+    c.on('notification', (message) => options.onNotify(message.payload));
     c.on('error', (error) => {
       options.onError(error);
       void c.end().catch(() => undefined);

@@ -51,6 +51,8 @@ export interface SigningKeyRow {
   public_jwk: string;
   created_at: DbInt;
   status: string;
+  activates_at: DbInt | null;
+  retired_at: DbInt | null;
 }
 
 export interface ResourceRow {
@@ -119,6 +121,8 @@ export function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
     publicJwk: row.public_jwk,
     createdAt: Number(row.created_at),
     status: row.status === 'retired' ? 'retired' : 'active',
+    activatesAt: Number(row.activates_at ?? row.created_at),
+    retiredAt: row.retired_at === null ? undefined : Number(row.retired_at),
   };
 }
 

@@ -10,6 +10,9 @@ import type {
   AuditRecord,
   CreateIdentityInput,
   CreateIdentityResult,
+  PruneInput,
+  PruneResult,
+  ResealedSecret,
   ResourceRecord,
   RevocationSnapshot,
   RoleAssignmentRecord,
@@ -24,12 +27,14 @@ import {
   toEvent,
   toIdentity,
   toRoleDefinition,
+  toSigningKey,
   type AccessKeyRow,
   type AuditRow,
   type EventRow,
   type IdentityRow,
   type RoleAssignmentRow,
   type RoleDefinitionRow,
+  type SigningKeyRow,
 } from './rows.js';
 
 /** Options for {@link createSqliteStore}. */
@@ -84,6 +89,23 @@ const MIGRATIONS: readonly string[] = [
      detail TEXT);
    CREATE INDEX audit_at ON audit (at);
    CREATE INDEX audit_identity ON audit (identity_id, seq) WHERE identity_id IS NOT NULL;`,
+  // Bounded state (docs/state-and-retention.md): when each revocation entry was made, so it can be pruned once every
+  // token it revokes has expired; signing keys with activation and retirement times; how far events were pruned.
+  `ALTER TABLE identities ADD COLUMN revoked_at INTEGER;
+   UPDATE identities SET revoked_at = COALESCE(
+     (SELECT MAX(e.at) FROM events e WHERE e.identity_id = identities.id), deleted_at, created_at)
+     WHERE epoch > 0 OR deleted_at IS NOT NULL;
+   DROP INDEX identities_revoked;
+   CREATE INDEX identities_revoked_at ON identities (revoked_at) WHERE revoked_at IS NOT NULL;
+   CREATE INDEX request_keys_identity ON request_keys (identity_id);
+   CREATE INDEX events_at ON events (at);
+   ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER;
+   ALTER TABLE signing_keys ADD COLUMN retired_at INTEGER;
+   UPDATE signing_keys SET activates_at = created_at;
+   UPDATE signing_keys SET retired_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+     WHERE status = 'retired';
+   CREATE TABLE prune_state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), events_through INTEGER NOT NULL);
+   INSERT INTO prune_state (singleton, events_through) VALUES (1, 0);`,
 ];
 
 /**
@@ -136,8 +158,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ),
     insertIdentity: db.prepare('INSERT INTO identities (id, custom_id, created_at) VALUES (?, ?, ?)'),
     insertRequestKey: db.prepare('INSERT INTO request_keys (request_key, identity_id, created_at) VALUES (?, ?, ?)'),
-    bumpEpoch: db.prepare('UPDATE identities SET epoch = epoch + 1 WHERE id = ?'),
-    tombstone: db.prepare('UPDATE identities SET deleted_at = ?, custom_id = NULL, epoch = epoch + 1 WHERE id = ?'),
+    bumpEpoch: db.prepare(
+      'UPDATE identities SET epoch = epoch + 1, revoked_at = MAX(COALESCE(revoked_at, 0), ?) WHERE id = ?',
+    ),
+    tombstone: db.prepare(
+      `UPDATE identities SET deleted_at = ?, revoked_at = MAX(COALESCE(revoked_at, 0), ?), custom_id = NULL,
+       epoch = epoch + 1 WHERE id = ?`,
+    ),
     insertEvent: db.prepare(
       'INSERT INTO events (at, type, identity_id, epoch, key_name, version) VALUES (?, ?, ?, ?, ?, ?)',
     ),
@@ -145,10 +172,30 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       'UPDATE identities SET last_token_issued_at = MAX(COALESCE(last_token_issued_at, 0), ?) WHERE id = ?',
     ),
     events: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
-    lastSeq: db.prepare<[], { s: number | null }>('SELECT MAX(seq) AS s FROM events'),
-    revoked: db.prepare<[], { id: string; epoch: number; deleted_at: number | null }>(
-      'SELECT id, epoch, deleted_at FROM identities WHERE epoch > 0 OR deleted_at IS NOT NULL',
+    // Pruning may have removed every event: the last seq is then the pruning mark.
+    lastSeq: db.prepare<[], { s: number | null }>(
+      'SELECT MAX(COALESCE((SELECT MAX(seq) FROM events), 0), (SELECT events_through FROM prune_state)) AS s',
     ),
+    revoked: db.prepare<[], { id: string; epoch: number; deleted_at: number | null; revoked_at: number }>(
+      'SELECT id, epoch, deleted_at, revoked_at FROM identities WHERE revoked_at IS NOT NULL',
+    ),
+    prunedThrough: db.prepare<[], { t: number }>('SELECT events_through AS t FROM prune_state'),
+    staleRevocations: db.prepare<[number, number], { id: string; deleted: number }>(
+      `SELECT id, deleted_at IS NOT NULL AS deleted FROM identities
+       WHERE revoked_at IS NOT NULL AND revoked_at < ? ORDER BY revoked_at LIMIT ?`,
+    ),
+    forgetRevocation: db.prepare('UPDATE identities SET revoked_at = NULL WHERE id = ?'),
+    dropRequestKeys: db.prepare('DELETE FROM request_keys WHERE identity_id = ?'),
+    dropIdentity: db.prepare('DELETE FROM identities WHERE id = ?'),
+    staleEvents: db.prepare<[number, number], { seq: number }>(
+      'SELECT seq FROM events WHERE at < ? ORDER BY at LIMIT ?',
+    ),
+    dropEvent: db.prepare('DELETE FROM events WHERE seq = ?'),
+    markPruned: db.prepare('UPDATE prune_state SET events_through = MAX(events_through, ?) WHERE singleton = 1'),
+    dropAudit: db.prepare('DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE at < ? ORDER BY at LIMIT ?)'),
+    dropSigningKeys: db.prepare("DELETE FROM signing_keys WHERE status = 'retired' AND retired_at < ?"),
+    resealAccessKey: db.prepare('UPDATE access_keys SET secret = ? WHERE name = ? AND secret = ?'),
+    resealSigningKey: db.prepare('UPDATE signing_keys SET private_key = ? WHERE kid = ? AND private_key = ?'),
     keys: db.prepare<[], AccessKeyRow>('SELECT * FROM access_keys ORDER BY name'),
     key: db.prepare<[string], AccessKeyRow>('SELECT * FROM access_keys WHERE name = ?'),
     insertKey: db.prepare('INSERT INTO access_keys (name, version, secret, updated_at) VALUES (?, ?, ?, ?)'),
@@ -157,13 +204,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       'SELECT * FROM resource LIMIT 1',
     ),
     insertResource: db.prepare('INSERT INTO resource (resource_id, location, created_at) VALUES (?, ?, ?)'),
-    signingKeys: db.prepare<
-      [],
-      { kid: string; alg: string; private_key: string; public_jwk: string; created_at: number; status: string }
-    >('SELECT * FROM signing_keys ORDER BY created_at, kid'),
-    retireSigningKeys: db.prepare("UPDATE signing_keys SET status = 'retired' WHERE status = 'active'"),
+    signingKeys: db.prepare<[], SigningKeyRow>('SELECT * FROM signing_keys ORDER BY created_at, kid'),
+    retireSigningKeys: db.prepare("UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE status = 'active'"),
     insertSigningKey: db.prepare(
-      'INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, status) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, status, activates_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     assignments: db.prepare<[], RoleAssignmentRow>('SELECT * FROM role_assignments ORDER BY created_at, id'),
     assignmentByPrincipal: db.prepare<[string, string, string, string], RoleAssignmentRow>(
@@ -218,8 +263,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const before = q.getIdentity.get(id);
     if (before === undefined) return undefined;
     if (before.deleted_at !== null) return toIdentity(before);
-    if (kind === 'deleted') q.tombstone.run(at, id);
-    else q.bumpEpoch.run(id);
+    if (kind === 'deleted') q.tombstone.run(at, at, id);
+    else q.bumpEpoch.run(at, id);
     const after = q.getIdentity.get(id);
     if (after === undefined) return undefined;
     q.insertEvent.run(at, `identity.${kind}`, id, after.epoch, null, null);
@@ -253,21 +298,58 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         signingKey.publicJwk,
         signingKey.createdAt,
         signingKey.status,
+        signingKey.activatesAt,
       );
       return { resource, created: true };
     },
   );
 
   const addSigningKeyTx = db.transaction((key: SigningKeyRecord) => {
-    q.retireSigningKeys.run();
-    q.insertSigningKey.run(key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt, 'active');
+    q.retireSigningKeys.run(key.activatesAt);
+    q.insertSigningKey.run(key.kid, key.alg, key.privateKey, key.publicJwk, key.createdAt, 'active', key.activatesAt);
+  });
+
+  const resealTx = db.transaction((secrets: readonly ResealedSecret[]): number => {
+    let replaced = 0;
+    for (const secret of secrets) {
+      const statement = secret.kind === 'accessKey' ? q.resealAccessKey : q.resealSigningKey;
+      replaced += statement.run(secret.to, secret.name, secret.from).changes;
+    }
+    return replaced;
+  });
+
+  const pruneTx = db.transaction((input: PruneInput): PruneResult => {
+    let revocations = 0;
+    let tombstones = 0;
+    for (const row of q.staleRevocations.all(input.revocationsBefore, input.batch)) {
+      if (row.deleted) {
+        q.dropRequestKeys.run(row.id);
+        q.dropIdentity.run(row.id);
+        tombstones++;
+      } else {
+        q.forgetRevocation.run(row.id);
+        revocations++;
+      }
+    }
+    let through = 0;
+    const events = q.staleEvents.all(input.revocationsBefore, input.batch);
+    for (const row of events) {
+      q.dropEvent.run(row.seq);
+      through = Math.max(through, row.seq);
+    }
+    if (through > 0) q.markPruned.run(through);
+    const audit = input.auditBefore === undefined ? 0 : q.dropAudit.run(input.auditBefore, input.batch).changes;
+    const signingKeys = q.dropSigningKeys.run(input.signingKeysBefore).changes;
+    return { revocations, tombstones, events: events.length, audit, signingKeys, skipped: false };
   });
 
   const snapshotTx = db.transaction((): RevocationSnapshot => {
     const keys = q.keys.all();
     return {
       seq: q.lastSeq.get()?.s ?? 0,
-      identities: q.revoked.all().map((r) => ({ id: r.id, epoch: r.epoch, deleted: r.deleted_at !== null })),
+      identities: q.revoked
+        .all()
+        .map((r) => ({ id: r.id, epoch: r.epoch, deleted: r.deleted_at !== null, at: r.revoked_at })),
       keys: {
         primary: keys.find((k) => k.name === 'primary')?.version ?? 0,
         secondary: keys.find((k) => k.name === 'secondary')?.version ?? 0,
@@ -419,18 +501,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     initResource: (resource, keys, signingKey) => run(() => initTx.immediate(resource, keys, signingKey)),
     listAccessKeys: () => run(() => q.keys.all().map(toAccessKey)),
     regenerateAccessKey: (name, secret, at) => run(() => regenTx.immediate(name, secret, at)),
-    listSigningKeys: () =>
-      run(() =>
-        q.signingKeys.all().map((r) => ({
-          kid: r.kid,
-          alg: r.alg,
-          privateKey: r.private_key,
-          publicJwk: r.public_jwk,
-          createdAt: r.created_at,
-          status: r.status === 'active' ? 'active' : 'retired',
-        })),
-      ),
+    listSigningKeys: () => run(() => q.signingKeys.all().map(toSigningKey)),
     addSigningKey: (key) => run(() => addSigningKeyTx.immediate(key)),
+    resealSecrets: (secrets) => run(() => resealTx.immediate(secrets)),
     createIdentity: enqueueCreate,
     getIdentity: (id) =>
       run(() => {
@@ -442,6 +515,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     recordTokensIssued: (entries) => run(() => relaxed(() => touchTx.immediate(entries))),
     listEvents: (afterSeq, limit) => run(() => q.events.all(afterSeq, limit).map(toEvent)),
     revocationSnapshot: () => run(() => snapshotTx.deferred()),
+    eventsPrunedThrough: () => run(() => q.prunedThrough.get()?.t ?? 0),
+    prune: (input) => run(() => pruneTx.immediate(input)),
     listRoleAssignments: () => run(() => q.assignments.all().map(toAssignment)),
     addRoleAssignment: (assignment) => run(() => addAssignmentTx.immediate(assignment)),
     removeRoleAssignment: (id) => run(() => removeAssignmentTx.immediate(id)),

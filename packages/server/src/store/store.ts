@@ -34,6 +34,13 @@ export interface SigningKeyRecord {
   readonly createdAt: number;
   /** Active keys sign; retired keys are still published in JWKS until their tokens have expired. */
   readonly status: 'active' | 'retired';
+  /**
+   * When the key starts signing (Unix ms). A rotated-in key is published in JWKS a little before it signs, so every
+   * process and verifier knows it before the first token carrying its `kid` exists.
+   */
+  readonly activatesAt: number;
+  /** When the key stopped signing (the next key's `activatesAt`); undefined while active. */
+  readonly retiredAt: number | undefined;
 }
 
 /** A communication identity. Deleted identities stay as tombstones so their tokens are judged "deleted". */
@@ -90,8 +97,16 @@ export interface CreateIdentityResult {
 export interface RevocationSnapshot {
   /** Sequence number of the last event included. */
   readonly seq: number;
-  /** Identities with epoch > 0 or deleted. */
-  readonly identities: ReadonlyArray<{ readonly id: string; readonly epoch: number; readonly deleted: boolean }>;
+  /**
+   * Identities revoked or deleted within the revocation retention (see {@link Store.prune}); `at` is the time of
+   * the last revocation or deletion, after which (plus the longest token lifetime) the entry no longer matters.
+   */
+  readonly identities: ReadonlyArray<{
+    readonly id: string;
+    readonly epoch: number;
+    readonly deleted: boolean;
+    readonly at: number;
+  }>;
   /** Versions of the keys that can mint tokens (the verifier key cannot). */
   readonly keys: { readonly primary: number; readonly secondary: number };
 }
@@ -158,6 +173,45 @@ export interface AuditQuery {
   readonly limit: number;
 }
 
+/** Input of {@link Store.prune}: everything strictly older than the given instants (Unix ms) goes. */
+export interface PruneInput {
+  /**
+   * Revocation entries (revoked identities drop out of the snapshot, deleted ones are removed with their
+   * Repeatability-Request-IDs) and events with `at` before this. Callers pass now − (longest token lifetime + skew).
+   */
+  readonly revocationsBefore: number;
+  /** Retired signing keys with `retiredAt` before this are removed (and so leave JWKS). */
+  readonly signingKeysBefore: number;
+  /** Audit entries with `at` before this; undefined keeps audit for ever. */
+  readonly auditBefore: number | undefined;
+  /** At most this many rows of each kind per call, so one call never holds the store for long. */
+  readonly batch: number;
+}
+
+/** What one {@link Store.prune} call removed; `skipped` when another process was pruning the same store. */
+export interface PruneResult {
+  /** Revoked (not deleted) identities dropped from the revocation snapshot. */
+  readonly revocations: number;
+  /** Deleted identities' tombstones removed. */
+  readonly tombstones: number;
+  readonly events: number;
+  readonly audit: number;
+  readonly signingKeys: number;
+  readonly skipped: boolean;
+}
+
+/** One stored secret re-sealed under a new master key: replaced only while it still holds `from`. */
+export interface ResealedSecret {
+  readonly kind: 'accessKey' | 'signingKey';
+  /** Access key name or signing key kid. */
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** What a store announces to other processes (PostgreSQL NOTIFY payload) when signing keys change. */
+export const SIGNING_KEYS_NOTICE = 'signing-keys';
+
 /** The store port. Every method is atomic; a resolved write is durable. */
 export interface Store {
   /** Creates or upgrades the schema. Safe to call from several processes at once. */
@@ -182,8 +236,16 @@ export interface Store {
   regenerateAccessKey(name: AccessKeyName, secret: string, at: number): Promise<AccessKeyRecord>;
 
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  /** Adds a key as active and retires the previously active ones. */
+  /**
+   * Adds a key as active and retires the previously active ones (their `retiredAt` becomes the new key's
+   * `activatesAt`). NOTIFYs other processes where the store can.
+   */
   addSigningKey(key: SigningKeyRecord): Promise<void>;
+  /**
+   * Replaces sealed secrets (master key rotation), each only if it still holds `from` (compare-and-set, so a
+   * concurrent regeneration wins). Returns how many were replaced.
+   */
+  resealSecrets(secrets: readonly ResealedSecret[]): Promise<number>;
 
   createIdentity(input: CreateIdentityInput): Promise<CreateIdentityResult>;
   /** Returns the identity, deleted or not. */
@@ -199,6 +261,16 @@ export interface Store {
   listEvents(afterSeq: number, limit: number): Promise<RevocationEvent[]>;
   /** The current revocation state. */
   revocationSnapshot(): Promise<RevocationSnapshot>;
+  /**
+   * The highest seq removed by {@link Store.prune} (0 if none): a follower resuming at or after it misses nothing;
+   * one resuming before it must start again from a snapshot.
+   */
+  eventsPrunedThrough(): Promise<number>;
+  /**
+   * Removes what no longer matters (see {@link PruneInput}), oldest first, at most `batch` rows of each kind. Safe
+   * to call from several processes at once: one prunes, the others get `skipped`.
+   */
+  prune(input: PruneInput): Promise<PruneResult>;
 
   /** Every role assignment, oldest first. */
   listRoleAssignments(): Promise<RoleAssignmentRecord[]>;
