@@ -3,12 +3,13 @@ import { inspect } from 'node:util';
 import { isTesseraError } from '@tessera/core';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { testPostgresUrl } from '../../../test/support/test-postgres-url.js';
 import { createPostgresStore, postgresEventChannel } from '../src/store/postgres-store.js';
 import type { RevocationEvent, Store } from '../src/store/store.js';
 import { describeStoreConformance } from './store-conformance.js';
 
-/** The PostgreSQL of the dev machine / CI. Unreachable means these tests fail: they never skip. */
-const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/** The run's PostgreSQL (TESSERA_TEST_PG_URL, or the suite's own). Unreachable means these tests fail: they never skip. */
+const DATABASE_URL = testPostgresUrl();
 const T0 = Date.UTC(2025, 0, 1);
 
 let adminPool: pg.Pool | undefined;
@@ -38,7 +39,7 @@ function storeOn(schema: string, max = 4): Store {
   return createPostgresStore({ connectionString: DATABASE_URL, schema, pool: { max } });
 }
 
-it('PostgreSQL at 127.0.0.1:5432/test is reachable (these tests fail rather than skip without it)', async () => {
+it('the run’s PostgreSQL is reachable (these tests fail rather than skip without it)', async () => {
   const result = await admin().query<{ one: number }>('SELECT 1 AS one');
   expect(result.rows[0]?.one).toBe(1);
 });

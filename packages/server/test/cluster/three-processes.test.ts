@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPostgresUrl } from '../../../../test/support/test-postgres-url.js';
 import {
   acsRequest,
   createIdentity,
@@ -23,7 +24,7 @@ import {
 // Issue 7 "many processes, one truth": three `tessera serve` processes on one real PostgreSQL. A change made
 // through one process must take effect in the others (caches, key rings, feed subscribers) within 1 s,
 // and a process that restarts must catch up on what it missed.
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
+const PG = testPostgresUrl();
 const BOUND_MS = 1000;
 const V = PREVIEW;
 

@@ -5,7 +5,6 @@ import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { createHash, createHmac, createPublicKey, verify as verifySignature } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -100,18 +99,7 @@ export function identityClient(
   return new CommunicationIdentityClient(connectionString, options);
 }
 
-/** A port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => done(port));
-    });
-  });
-}
+export { freePort } from '../../../../test/support/free-port.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // HMAC signing (docs/spec/wire-protocol.md §2.1), independent of the SDK

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPostgresUrl } from '../../../../test/support/test-postgres-url.js';
 import {
   fixtureKey,
   type JwksFixture,
@@ -12,7 +13,7 @@ import {
 } from '../../../oidc/test/jwks-fixture.js';
 import { startTlsServer, type TlsServer, tlsRequest } from './oidc-helpers.js';
 
-const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = testPostgresUrl();
 const schema = `tessera_roles_${process.pid}_${randomBytes(4).toString('hex')}`;
 const key = fixtureKey('k1', 'ES256');
 let issuer: JwksFixture;
