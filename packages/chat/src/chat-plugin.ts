@@ -4,6 +4,7 @@ import { ChatError, toChatErrorResponse } from './errors.js';
 import type { ChatEventBus } from './events/event-bus.js';
 import { createInProcessEventBus } from './events/in-process-event-bus.js';
 import { type ChatLogger, silentChatLogger } from './logger.js';
+import { type RoomsOptions, registerRoomsRoutes } from './rooms/rooms-plugin.js';
 import { registerChatRoutes } from './routes/chat-routes.js';
 import type { ChatStore } from './store/chat-store.js';
 import { CHAT_SUPPORTED_VERSIONS_HEADER } from './wire/api-versions.js';
@@ -23,6 +24,8 @@ export interface ChatPluginOptions {
   readonly clock?: (() => number) | undefined;
   /** Default: silent. */
   readonly logger?: ChatLogger | undefined;
+  /** The ACS Rooms API and call decisions (docs/rooms.md); absent: no `/rooms` routes. */
+  readonly rooms?: RoomsOptions | undefined;
 }
 
 /** The resolved options every route module of the package receives (chat, rooms, presence, events). */
@@ -97,6 +100,7 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, opt
     return reply.code(r.status).headers(r.headers).type('application/json').send(r.body);
   });
   for (const register of ROUTE_MODULES) await register(app, context);
+  if (options.rooms !== undefined) await registerRoomsRoutes(app, context, options.rooms);
 };
 
 /** Fastify's own request errors (body parsing, size) as chat errors; everything else as thrown. */

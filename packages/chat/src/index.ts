@@ -62,3 +62,5 @@ export {
   resolveChatApiVersion,
   type ChatApiVersion,
 } from './wire/api-versions.js';
+export * from './rooms/index.js';
+export { createNodeFetch, type NodeFetchOptions } from './http/node-fetch.js';
