@@ -64,3 +64,14 @@ export {
 } from './wire/api-versions.js';
 export * from './rooms/index.js';
 export { createNodeFetch, type NodeFetchOptions } from './http/node-fetch.js';
+export { createDeferredVerifier, type DeferredVerifier } from './service/deferred-verifier.js';
+export {
+  openChatStore,
+  parseChatStoreLocation,
+  type ChatStoreLocation,
+} from './service/open-chat-store.js';
+export {
+  startChatService,
+  type ChatServiceOptions,
+  type RunningChatService,
+} from './service/start-chat-service.js';

@@ -1,0 +1,101 @@
+import type { Verifier } from '@tessera/verifier';
+import { createNodeVerifier } from '@tessera/verifier/node';
+import Fastify from 'fastify';
+import { chatPlugin } from '../chat-plugin.js';
+import { ChatError, toChatErrorResponse } from '../errors.js';
+import type { ChatEventBus } from '../events/event-bus.js';
+import { createNodeFetch } from '../http/node-fetch.js';
+import { type ChatLogger, silentChatLogger } from '../logger.js';
+import type { ChatStore } from '../store/chat-store.js';
+import { type ChatStoreLocation, openChatStore } from './open-chat-store.js';
+
+/** Options of {@link startChatService}. */
+export interface ChatServiceOptions {
+  /** The identity server whose tokens are accepted (`https://host:port/`): its JWKS and revocation feed. */
+  readonly identityEndpoint: string;
+  /** `endpoint=…;accesskey=…` signing the revocation feed request; the read-only verifier key is enough. */
+  readonly connectionString: string;
+  readonly store: ChatStoreLocation;
+  /** Default 127.0.0.1. */
+  readonly host?: string | undefined;
+  /** Default 8090; 0 picks a free port. */
+  readonly port?: number | undefined;
+  /** Serve HTTPS with this certificate chain and key (PEM text). The official SDK sends tokens over HTTPS only. */
+  readonly tls?: { readonly cert: string; readonly key: string } | undefined;
+  /** A CA (PEM text) to trust when calling the identity server, e.g. its `--tls-dev` CA. */
+  readonly identityCa?: string | undefined;
+  /** Where events go; default in-process. */
+  readonly events?: ChatEventBus | undefined;
+  readonly logger?: ChatLogger | undefined;
+  readonly clock?: (() => number) | undefined;
+}
+
+/** A running standalone chat service. */
+export interface RunningChatService {
+  /** `https://host:port/` (or http without TLS). */
+  readonly url: string;
+  readonly verifier: Verifier;
+  readonly store: ChatStore;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the chat data plane on its own: verifies tokens offline from the identity server's JWKS, follows its
+ * revocation feed, keeps threads in its own store. Shares no code or process with the identity server.
+ */
+export async function startChatService(options: ChatServiceOptions): Promise<RunningChatService> {
+  const logger = options.logger ?? silentChatLogger;
+  const store = await openChatStore(options.store);
+  const verifier = createNodeVerifier({
+    endpoint: options.identityEndpoint,
+    connectionString: options.connectionString,
+    fetch: createNodeFetch({ ca: options.identityCa }),
+    logger,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  const app = Fastify({
+    logger: false,
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
+  });
+  try {
+    app.setNotFoundHandler((request, reply) => {
+      const r = toChatErrorResponse(
+        new ChatError('ERR_CHAT_ROUTE_NOT_FOUND', {
+          message: `No chat route matches ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}.`,
+        }),
+      );
+      return reply.code(r.status).type('application/json').send(r.body);
+    });
+    await app.register(chatPlugin, {
+      verifier,
+      store,
+      logger,
+      ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    });
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await verifier.close();
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8090);
+  const host = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}/`,
+    verifier,
+    store,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await verifier.close();
+        await options.events?.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
