@@ -49,7 +49,7 @@ try {
   db.close();
   const loadSeconds = (performance.now() - t0) / 1000;
 
-  server = await startCliServer({ dataDir });
+  server = await startCliServer({ dataDir, extraArgs: ['--print-connection-strings'] }); // a restart: asked to print
   const pid = server.pids[0];
   const idle = memoryOf(pid);
   const requests = [];

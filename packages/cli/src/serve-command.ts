@@ -2,9 +2,15 @@ import { setFlagsFromString } from 'node:v8';
 import { startServer, type ServerOptions } from '@tessera/server';
 import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
 
-/** One `tessera serve` setting: its flag, env var, how to read it, and the server option it sets. */
+/** Options of `tessera serve` itself, beside the server's. */
+interface ServeCliOptions {
+  /** Print the full-control connection strings even though the resource already existed. */
+  printConnectionStrings?: boolean;
+}
+
+/** One `tessera serve` setting: its flag, env var, how to read it, and the option it sets. */
 interface Setting extends SettingSpec {
-  readonly key: keyof ServerOptions;
+  readonly key: keyof ServerOptions | keyof ServeCliOptions;
 }
 
 /** Every `tessera serve` flag; each is also `TESSERA_<NAME>` (upper case, dashes → underscores). */
@@ -34,6 +40,24 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     key: 'secondaryKey',
     kind: 'string',
     help: 'seed the secondary access key on first start (base64)',
+  },
+  {
+    flag: 'primary-key-file',
+    key: 'primaryKeyFile',
+    kind: 'string',
+    help: 'file holding --primary-key (keeps the key out of ps and shell history)',
+  },
+  {
+    flag: 'secondary-key-file',
+    key: 'secondaryKeyFile',
+    kind: 'string',
+    help: 'file holding --secondary-key',
+  },
+  {
+    flag: 'print-connection-strings',
+    key: 'printConnectionStrings',
+    kind: 'bool',
+    help: 'print the connection strings at every start, not only the first (when the resource is created)',
   },
   {
     flag: 'resource-id',
@@ -142,7 +166,7 @@ export function envName(flag: string): string {
 export function parseServeArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-): ServerOptions {
+): ServerOptions & ServeCliOptions {
   const settings = readSettings(argv, env, SERVE_SETTINGS, envName);
   const out: Record<string, string | number | boolean | string[]> = {};
   for (const s of SERVE_SETTINGS) {
@@ -157,7 +181,7 @@ export function parseServeArgs(
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) out[s.key] = value;
   }
   readLogLevel(settings);
-  return out as ServerOptions;
+  return out as ServerOptions & ServeCliOptions;
 }
 
 /** V8's old-generation growth between full collections that `tessera serve` sets (docs/scaling.md, memory). */
@@ -178,19 +202,43 @@ export function boundHeapGrowth(execArgv: readonly string[]): boolean {
   return true;
 }
 
+/**
+ * The banner's key lines. Full-control connection strings are printed when the resource is created (the only time
+ * the operator can learn them otherwise) or when asked; later starts say how to get them, so restarts do not leave
+ * keys in terminal scrollback and log collectors.
+ */
+export function connectionStringLines(
+  server: {
+    readonly createdResource: boolean;
+    readonly connectionString: string;
+    readonly verifierConnectionString: string;
+  },
+  asked: boolean,
+): string {
+  if (server.createdResource || asked) {
+    return (
+      `Connection string: ${server.connectionString}\n` +
+      `Verifier (read-only) connection string: ${server.verifierConnectionString}\n`
+    );
+  }
+  return (
+    'Connection strings are printed on the first start only. To see them: tessera keys list (with\n' +
+    '  TESSERA_CONNECTION_STRING or --connection-string-file), or start once with --print-connection-strings.\n'
+  );
+}
+
 /** `tessera serve`: starts the server, prints the connection string, shuts down gracefully on SIGINT/SIGTERM. */
 export async function serveCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
-  const options = parseServeArgs(argv, env);
+  const { printConnectionStrings, ...options } = parseServeArgs(argv, env);
   boundHeapGrowth(process.execArgv);
   const server = await startServer(options);
   process.stdout.write(
     `Tessera identity server listening on ${server.url}\n` +
       `Resource id: ${server.resourceId}${server.createdResource ? ' (created)' : ''}\n` +
-      `Connection string: ${server.connectionString}\n` +
-      `Verifier (read-only) connection string: ${server.verifierConnectionString}\n`,
+      connectionStringLines(server, printConnectionStrings === true),
   );
   if (server.devCaPath !== undefined) {
     process.stdout.write(

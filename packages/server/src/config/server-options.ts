@@ -21,6 +21,10 @@ export interface ServerOptions {
   primaryKey?: string;
   /** Seeds the secondary access key on first start (base64). */
   secondaryKey?: string;
+  /** File holding `primaryKey` (base64), so the key stays out of `ps` and shell history. */
+  primaryKeyFile?: string;
+  /** File holding `secondaryKey` (base64). */
+  secondaryKeyFile?: string;
   /** Resource id (uuid) used on first start. */
   resourceId?: string;
   /** Data location on first start (default `unitedstates`). */
@@ -193,6 +197,27 @@ function keyFile(setting: string, path: string | undefined): Uint8Array | undefi
   return decoded;
 }
 
+/** An access key seed given inline or as a file (base64 of at least 32 bytes); both at once is an error. */
+function accessKeyOf(setting: string, value: string | undefined, path: string | undefined): string | undefined {
+  if (value !== undefined && path !== undefined)
+    throw invalid(`${setting}-file`, `cannot be combined with --${setting}.`);
+  if (path === undefined) {
+    key(setting, value);
+    return value;
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw invalid(`${setting}-file`, `cannot read '${path}'.`);
+  }
+  const decoded = base64ToBytes(text);
+  if (decoded === undefined || decoded.length < 32) {
+    throw invalid(`${setting}-file`, `'${path}' is not base64 of at least 32 bytes.`);
+  }
+  return text;
+}
+
 function masterKeyOf(options: ServerOptions): Uint8Array | undefined {
   if (options.masterKey !== undefined && options.masterKeyFile !== undefined) {
     throw invalid('master-key-file', 'cannot be combined with --master-key.');
@@ -261,8 +286,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       throw invalid('store', "must be 'sqlite:<path>' or 'postgres://…'.");
     }
   }
-  key('primary-key', options.primaryKey);
-  key('secondary-key', options.secondaryKey);
+  const primaryKey = accessKeyOf('primary-key', options.primaryKey, options.primaryKeyFile);
+  const secondaryKey = accessKeyOf('secondary-key', options.secondaryKey, options.secondaryKeyFile);
   if (options.resourceId !== undefined && !isUuid(options.resourceId)) throw invalid('resource-id', 'must be a UUID.');
   const location = options.location ?? 'unitedstates';
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(location))
@@ -280,8 +305,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     port,
     dataDir,
     store,
-    primaryKey: options.primaryKey,
-    secondaryKey: options.secondaryKey,
+    primaryKey,
+    secondaryKey,
     resourceId: options.resourceId?.toLowerCase(),
     location,
     issuer: options.issuer,

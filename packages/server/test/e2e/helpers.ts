@@ -515,12 +515,15 @@ export interface ServeProcess extends Spawned {
   readonly resourceId: string;
 }
 
-/** Spawns `tessera serve ...args` and waits for the banner. */
+/**
+ * Spawns `tessera serve ...args --print-connection-strings` and waits for the banner. The flag makes a restart on an
+ * existing store print its connection string too (without it only the first start, which creates the resource, does).
+ */
 export async function spawnServe(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
 ): Promise<ServeProcess> {
-  const p = spawnCli(['serve', ...args], env);
+  const p = spawnCli(['serve', ...args, '--print-connection-strings'], env);
   try {
     const [, resourceId = ''] = await p.waitFor(/^Resource id: ([0-9a-f-]{36})/m);
     const [, connectionString = ''] = await p.waitFor(/^Connection string: (\S+)$/m);
