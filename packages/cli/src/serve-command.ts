@@ -155,6 +155,24 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     kind: 'list',
     help: 'a trusted OpenID Connect issuer URL (repeatable; discovery, default audiences)',
   },
+  {
+    flag: 'metrics-port',
+    key: 'metricsPort',
+    kind: 'int',
+    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = pick a free one (default off)',
+  },
+  {
+    flag: 'metrics-host',
+    key: 'metricsHost',
+    kind: 'string',
+    help: 'interface of the --metrics-port listener (default 127.0.0.1)',
+  },
+  {
+    flag: 'metrics-api',
+    key: 'metricsApi',
+    kind: 'bool',
+    help: 'also serve GET /metrics on the main port to callers holding metrics/read (verifier key, metrics-reader role)',
+  },
 ];
 
 /** `TESSERA_DATA_DIR` for `data-dir`. */
@@ -240,6 +258,7 @@ export async function serveCommand(
       `Resource id: ${server.resourceId}${server.createdResource ? ' (created)' : ''}\n` +
       connectionStringLines(server, printConnectionStrings === true),
   );
+  if (server.metricsUrl !== undefined) process.stdout.write(`Metrics (Prometheus): ${server.metricsUrl}\n`);
   if (server.devCaPath !== undefined) {
     process.stdout.write(
       `Development CA: ${server.devCaPath}\n` +

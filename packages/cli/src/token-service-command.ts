@@ -37,6 +37,12 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
   { flag: 'demo', kind: 'bool', help: 'serve the demo page at /demo/' },
   { flag: 'dev-oidc', kind: 'bool', help: 'also start a development OIDC provider and trust it (implies --demo)' },
   { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  {
+    flag: 'metrics-port',
+    kind: 'int',
+    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = a free one (default off)',
+  },
+  { flag: 'metrics-host', kind: 'string', help: 'interface of the --metrics-port listener (default 127.0.0.1)' },
 ];
 
 /** `TESSERA_TS_DATA_DIR` for `data-dir`. */
@@ -119,6 +125,8 @@ export function parseTokenServiceArgs(
     anonymousPerIpPerHour: int('anonymous-per-ip-per-hour'),
     bodyLimit: int('body-limit'),
     logLevel,
+    metricsPort: int('metrics-port'),
+    metricsHost: str('metrics-host'),
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) options[key] = value;
   return { options: options as unknown as StartTokenServiceOptions, devOidc };
@@ -154,6 +162,7 @@ export async function tokenServiceCommand(
   serviceUrl = service.url;
   process.stdout.write(
     `Tessera token service listening on ${service.url}\n` +
+      (service.metricsUrl === undefined ? '' : `Metrics (Prometheus): ${service.metricsUrl}\n`) +
       (config.demo ? `Demo page: ${service.url}demo/\n` : '') +
       (dev === undefined
         ? ''

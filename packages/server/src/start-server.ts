@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve as resolvePath } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
-import { startMetricsListener, type MetricsListener } from '@tessera/metrics';
+import { startMetricsListener, tracingRegistered, type MetricsListener } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
 import { buildApp } from './app.js';
 import { createAuditLog } from './audit/audit-log.js';
@@ -110,9 +110,10 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
   const devTls = options.tls?.kind === 'dev' ? ensureDevCertificates(options.dataDir) : undefined;
   const https = options.tls?.kind === 'files' ? { cert: options.tls.cert, key: options.tls.key } : devTls;
   const box = createSecretBox(loadMasterKey(options), options.previousMasterKeys);
-  // Metrics are collected only when they are served somewhere (off by default: nothing is counted).
+  // Metrics are collected only when they are served somewhere, or when an OpenTelemetry SDK is registered (spans
+  // ride on the same wrappers); otherwise nothing is counted.
   const metrics =
-    options.metricsListener !== undefined || options.metricsApi
+    options.metricsListener !== undefined || options.metricsApi || tracingRegistered()
       ? createServerMetrics({ policy: options.rateLimits, clock })
       : undefined;
   const openedStore = await openStore(options);

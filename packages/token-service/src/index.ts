@@ -51,3 +51,8 @@ export {
   type DevOidcProvider,
   type DevOidcProviderOptions,
 } from './dev/dev-oidc-provider.js';
+export {
+  createTokenServiceMetrics,
+  type TokenServiceLimit,
+  type TokenServiceMetrics,
+} from './metrics/token-service-metrics.js';

@@ -1,6 +1,8 @@
+import { startMetricsListener } from '@tessera/metrics';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import type { TokenServiceOptions } from './config/token-service-options.js';
+import { createTokenServiceMetrics } from './metrics/token-service-metrics.js';
 import { type TokenServiceHandle, tokenServicePlugin } from './token-service-plugin.js';
 
 /** Options of {@link startTokenService}: the plugin's plus where to listen. */
@@ -15,12 +17,18 @@ export interface StartTokenServiceOptions extends TokenServiceOptions {
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where log lines go when no `logger` is given. Default stdout. */
   readonly logDestination?: NodeJS.WritableStream;
+  /** Serve `GET /metrics` unauthenticated on a separate listener at this port (0 = a free one). Default: off. */
+  readonly metricsPort?: number;
+  /** Interface of the metrics listener. Default 127.0.0.1. */
+  readonly metricsHost?: string;
 }
 
 /** A running token service. */
 export interface RunningTokenService {
   /** `http://host:port/` */
   readonly url: string;
+  /** With `metricsPort`: `http://host:port/metrics`. */
+  readonly metricsUrl: string | undefined;
   /** Runs the ephemeral-identity sweeper now. */
   sweep: TokenServiceHandle['sweep'];
   /** Stops accepting requests, drains in-flight ones, stops the sweeper and closes the database. */
@@ -44,15 +52,29 @@ export async function startTokenService(options: StartTokenServiceOptions): Prom
   });
   let handle: TokenServiceHandle | undefined;
   const host = options.host ?? '127.0.0.1';
+  // Metrics are collected only when served (on their own listener; the token service has no verifier key).
+  const metrics = options.metrics ?? (options.metricsPort === undefined ? undefined : createTokenServiceMetrics());
+  let metricsUrl: string | undefined;
+  let closeMetrics = async () => {};
   try {
     await app.register(tokenServicePlugin, {
       ...options,
+      ...(metrics === undefined ? {} : { metrics }),
       logger,
       onReady: (h) => {
         handle = h;
       },
     });
     await app.listen({ host, port: options.port ?? 8090 });
+    if (metrics !== undefined && options.metricsPort !== undefined) {
+      const listener = await startMetricsListener({
+        registry: metrics.registry,
+        host: options.metricsHost ?? '127.0.0.1',
+        port: options.metricsPort,
+      });
+      metricsUrl = listener.url;
+      closeMetrics = listener.close;
+    }
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;
@@ -63,12 +85,13 @@ export async function startTokenService(options: StartTokenServiceOptions): Prom
   let closing: Promise<void> | undefined;
   return {
     url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`,
+    metricsUrl,
     sweep: (now) => {
       if (handle === undefined) return Promise.resolve({ deleted: 0, failed: 0 });
       return handle.sweep(now);
     },
     close() {
-      closing ??= app.close();
+      closing ??= closeMetrics().then(() => app.close());
       return closing;
     },
   };

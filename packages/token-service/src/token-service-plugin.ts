@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DEFAULT_PREVIEW_API_VERSION, IdentityClient } from '@tessera/client';
 import { TesseraError } from '@tessera/core';
+import { instrumentFastify } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppUser } from './auth/app-principal.js';
@@ -138,6 +139,8 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
     credentials: resolved.corsCredentials,
   };
   const facts = new WeakMap<FastifyRequest, RequestFacts>();
+  const metrics = options.metrics;
+  if (metrics !== undefined) instrumentFastify(app, { metrics: metrics.requests, tracing: metrics.tracing });
 
   let sweeping: Promise<{ deleted: number; failed: number }> | undefined;
   const sweep = (now = clock()) => {
@@ -191,6 +194,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
     applyCors(request, reply, cors);
     if (ipBuckets !== undefined && request.method !== 'OPTIONS' && !request.url.endsWith('/healthz')) {
       const taken = ipBuckets.take(`ip:${request.ip}`);
+      metrics?.rateLimit('ip', taken.allowed);
       if (!taken.allowed)
         throw tooMany('ERR_RATE_LIMITED', 'Too many requests from this IP address.', taken.retryAfterMs);
     }
@@ -248,6 +252,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   const takeUser = (key: string) => {
     if (userBuckets === undefined) return;
     const taken = userBuckets.take(key);
+    metrics?.rateLimit('user', taken.allowed);
     if (!taken.allowed) throw tooMany('ERR_RATE_LIMITED', 'Too many token requests for this user.', taken.retryAfterMs);
   };
   const takeGuestIdentity = (request: FastifyRequest) => {
@@ -255,6 +260,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
       throw tooMany('ERR_ANONYMOUS_CAP', 'Guest identities are capped at 0 per IP address per hour.', 3_600_000);
     }
     const taken = guestBuckets.take(`guest:${request.ip}`);
+    metrics?.rateLimit('guest', taken.allowed);
     if (!taken.allowed) {
       throw tooMany(
         'ERR_ANONYMOUS_CAP',
@@ -268,6 +274,11 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   const authenticate = (request: FastifyRequest) => authenticateCaller(request, authDeps);
 
   /** The token for one caller; `fresh` skips the cache; `mayStart` lets it start an ephemeral session. */
+  const tokenBodyCounted = (issued: IssuedToken, grant: Grant, started?: StartedSession) => {
+    metrics?.tokenIssued(grant.rule.name, grant.scopes);
+    return tokenBody(issued, grant, started);
+  };
+
   const tokenFor = async (request: FastifyRequest, caller: Caller, ask: TokenRequest, fresh: boolean) => {
     if (caller.kind === 'session') {
       const session = broker.session(caller.secret);
@@ -281,7 +292,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
         );
       }
       const grant = grantFromRule(rule, ask, session.principal === 'guest' ? 'guests' : 'this user');
-      return tokenBody(await broker.issue(session.identityId, grant, { useCache: !fresh, session }), grant);
+      return tokenBodyCounted(await broker.issue(session.identityId, grant, { useCache: !fresh, session }), grant);
     }
     const principal = caller.kind === 'user' ? caller.user : caller.principal;
     const grant = resolveGrant(resolved.policy, principal, ask); // before anything is created
@@ -290,7 +301,10 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
       if (grant.rule.identity === 'stable') {
         const identityId = await broker.stableIdentity(caller.user);
         note(request, 'user', identityId);
-        return tokenBody(await broker.issue(identityId, grant, { useCache: !fresh, stableUser: caller.user }), grant);
+        return tokenBodyCounted(
+          await broker.issue(identityId, grant, { useCache: !fresh, stableUser: caller.user }),
+          grant,
+        );
       }
       if (fresh) {
         throw new TokenServiceError(
@@ -307,10 +321,11 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
       grant.rule.name,
       grant.rule.sessionMaxMinutes,
     );
+    metrics?.sessionStarted(caller.kind === 'user' ? 'user' : 'guest');
     const identityId = started.session.identityId ?? '';
     note(request, caller.kind, identityId);
     const issued = await broker.issue(identityId, grant, { useCache: false, session: started.session });
-    return tokenBody(issued, grant, started);
+    return tokenBodyCounted(issued, grant, started);
   };
 
   const routeOptions = { bodyLimit: resolved.bodyLimit };
@@ -366,6 +381,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
       rule.name,
       rule.sessionMaxMinutes,
     );
+    metrics?.sessionStarted(caller.kind === 'user' ? 'user' : 'guest');
     note(request, caller.kind, started.session.identityId);
     reply.code(201);
     return {

@@ -7,6 +7,7 @@ import { isAllowedIssuerUrl, type JwsAlgorithm, type OidcIssuer } from '@tessera
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { parseRateRule } from '../limits/key-buckets.js';
 import { type Policy, loadPolicyFile, parsePolicy, policyAllowsGuests } from '../policy/policy.js';
+import type { TokenServiceMetrics } from '../metrics/token-service-metrics.js';
 
 /** An identity provider whose tokens (OIDC ID tokens or JWT access tokens) authenticate app users. */
 export interface TrustedIssuer {
@@ -91,6 +92,8 @@ export interface TokenServiceOptions {
   readonly clock?: () => number;
   /** fetch used for JWKS and discovery. */
   readonly fetch?: typeof fetch;
+  /** Record request, token and rate-limit metrics here (metrics/token-service-metrics.ts). Default: none. */
+  readonly metrics?: TokenServiceMetrics;
 }
 
 /** Options after validation and defaults. */

@@ -1,0 +1,58 @@
+import {
+  createMetricsRegistry,
+  createRequestMetrics,
+  createRequestTracing,
+  type Registry,
+  type RequestMetrics,
+  type RequestTracing,
+} from '@tessera/metrics';
+import { Counter } from 'prom-client';
+
+/** Which of the token service's limits decided: per client IP, per app user or session, guest identities per IP. */
+export type TokenServiceLimit = 'ip' | 'user' | 'guest';
+
+/** The token service's metrics (`tessera_token_service_*`, plus the process's `process_*` and `nodejs_*`). */
+export interface TokenServiceMetrics {
+  readonly registry: Registry;
+  readonly requests: RequestMetrics;
+  readonly tracing: RequestTracing;
+  /** A token handed out under a policy rule (rule names are the operator's, a closed set). */
+  tokenIssued(rule: string, scopes: readonly string[]): void;
+  /** A session started: an ephemeral identity was (or will be) created for a user or guest. */
+  sessionStarted(kind: 'user' | 'guest'): void;
+  rateLimit(limit: TokenServiceLimit, allowed: boolean): void;
+}
+
+/**
+ * Creates the token service's metrics in `registry` (a fresh one by default). No label carries a client IP, an app
+ * user or an identity id: rate-limit decisions are counted per limit, not per caller (those are unbounded sets).
+ */
+export function createTokenServiceMetrics(registry: Registry = createMetricsRegistry()): TokenServiceMetrics {
+  const registers = [registry];
+  const tokens = new Counter({
+    name: 'tessera_token_service_tokens_issued_total',
+    help: 'User access tokens handed out, by policy rule and scope set (sorted, comma-separated).',
+    labelNames: ['rule', 'scopes'],
+    registers,
+  });
+  const sessions = new Counter({
+    name: 'tessera_token_service_sessions_started_total',
+    help: 'Ephemeral sessions started (each maps to a new identity), by caller kind.',
+    labelNames: ['kind'],
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'tessera_token_service_rate_limit_decisions_total',
+    help: 'Rate-limit decisions of the token service, by limit (ip, user, guest) and decision.',
+    labelNames: ['limit', 'decision'],
+    registers,
+  });
+  return {
+    registry,
+    requests: createRequestMetrics(registry, { prefix: 'tessera_token_service_' }),
+    tracing: createRequestTracing({ name: '@tessera/token-service' }),
+    tokenIssued: (rule, scopes) => tokens.labels(rule, [...new Set(scopes)].sort().join(',') || 'none').inc(),
+    sessionStarted: (kind) => sessions.labels(kind).inc(),
+    rateLimit: (limit, allowed) => decisions.labels(limit, allowed ? 'allowed' : 'limited').inc(),
+  };
+}
