@@ -6,18 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { decodeJwt } from '@tessera/core';
 import { type RunningServer, startServer } from '@tessera/server';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchTestChromium } from '../../../../test/support/chromium.js';
 import { CircuitBreakerRegistry, IdentityClient } from '../../src/index.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 
 interface PageState {
   refreshCount: number;
@@ -80,7 +72,7 @@ beforeAll(async () => {
   const address = pageServer.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   pageUrl = `http://127.0.0.1:${address.port}/`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchTestChromium();
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { TesseraError } from '@tessera/core';
+import { isTesseraError, TesseraError } from '@tessera/core';
 import pg from 'pg';
 import type {
   AccessKeyName,
@@ -38,10 +38,16 @@ export interface PostgresStoreOptions {
     | {
         /** Maximum connections of this process; default 10. */
         readonly max?: number | undefined;
-        /** How long to wait for a connection before failing with `ERR_STORE_UNAVAILABLE`; default 10 000 ms. */
+        /** How long to wait for a connection before failing with `ERR_STORE_UNAVAILABLE`; default 5000 ms. */
         readonly connectionTimeoutMillis?: number | undefined;
         /** Idle connections are closed after this long; default 30 000 ms. */
         readonly idleTimeoutMillis?: number | undefined;
+        /**
+         * Bound of one query, client side (`query_timeout`) and server side (`statement_timeout`); default 5000 ms.
+         * A query past it fails with `ERR_STORE_UNAVAILABLE` and its connection is discarded, so a frozen
+         * connection never returns to the pool.
+         */
+        readonly queryTimeoutMillis?: number | undefined;
       }
     | undefined;
 }
@@ -213,13 +219,17 @@ const SIGNING_KEY_COLUMNS = 'kid, alg, private_key, public_jwk, created_at, stat
   'ECONNABORTED',
 ]);
 
-/** SQLSTATEs meaning "no usable database right now" (connection exceptions, shutdown, no slots, bad login). */
+/**
+ * SQLSTATEs meaning "no usable database right now" (connection exceptions, shutdown, statement timeout, no slots,
+ * bad login).
+ */
 function isUnavailableSqlState(code: string): boolean {
   return (
     code.startsWith('08') ||
     code === '57P01' ||
     code === '57P02' ||
     code === '57P03' ||
+    code === '57014' ||
     code === '53300' ||
     code === '28000' ||
     code === '28P01' ||
@@ -238,12 +248,11 @@ function unavailableReason(error: unknown): string | undefined {
       if (reason !== undefined) return reason;
     }
   }
-  // pg's own wording for pool timeouts and dropped sockets; these carry no code.
-  if (
-    /timeout exceeded when trying to connect|Connection terminated|Connection ended|connection timeout/i.test(
-      error.message,
-    )
-  ) {
+  // pg's own wording for query and pool timeouts and dropped sockets; these carry no code.
+  if (/Query read timeout|timeout exceeded when trying to connect|^timeout expired$/i.test(error.message)) {
+    return 'timeout';
+  }
+  if (/Connection terminated|Connection ended|connection timeout|not queryable/i.test(error.message)) {
     return 'connection-lost';
   }
   return undefined;
@@ -254,7 +263,7 @@ function unavailableReason(error: unknown): string | undefined {
  * details name only the failure kind: a pg error can echo host, user or (for some URL parse errors) the
  * connection string, so neither the original message nor the error itself is attached as `cause`.
  */
-function mapError(error: unknown): unknown {
+export function mapPostgresError(error: unknown): unknown {
   if (error instanceof TesseraError) return error;
   const reason = unavailableReason(error);
   if (reason !== undefined) {
@@ -295,11 +304,19 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   assertPostgresUrl(options.connectionString);
   const s = `"${schema}"`;
   const channel = postgresEventChannel(schema);
+  const queryTimeout = options.pool?.queryTimeoutMillis ?? 5000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.pool?.max ?? 10,
-    connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 10_000,
+    connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 5000,
     idleTimeoutMillis: options.pool?.idleTimeoutMillis ?? 30_000,
+    // A frozen peer never answers: the client-side bound ends the wait and discards the connection (pool.query
+    // releases it with the error); the server-side one stops a statement stuck on a lock. Keep-alive finds
+    // connections whose peer vanished while idle.
+    query_timeout: queryTimeout,
+    statement_timeout: queryTimeout,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'tessera',
   });
   // An idle client whose server went away emits here; without a listener that would crash the process.
@@ -311,31 +328,57 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     try {
       return await pool.query<R>(text, values);
     } catch (error) {
-      throw mapError(error);
+      throw mapPostgresError(error);
     }
   }
 
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  // Migrations may rewrite large tables: their own connection, without the per-query bound (made on first use).
+  const migrationPool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 1,
+    connectionTimeoutMillis: options.pool?.connectionTimeoutMillis ?? 5000,
+    idleTimeoutMillis: 1000,
+    application_name: 'tessera-migrate',
+  });
+  migrationPool.on('error', () => {});
+
+  async function transaction<T>(
+    work: (client: pg.PoolClient) => Promise<T>,
+    begin = 'BEGIN',
+    from: pg.Pool = pool,
+  ): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await from.connect();
     } catch (error) {
-      throw mapError(error);
+      throw mapPostgresError(error);
     }
     let broken = false;
+    // A checked-out client has no listener of its own: a connection dropped mid-transaction would emit an
+    // unhandled 'error' and end the process. The failing query rejects as well, and that is what is answered.
+    const onLost = () => {
+      broken = true;
+    };
+    client.on('error', onLost);
     try {
       await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
+      const mapped = mapPostgresError(error);
+      // A connection that timed out or broke is discarded: a ROLLBACK would only queue behind the stuck query.
+      if (isTesseraError(mapped, 'ERR_STORE_UNAVAILABLE')) broken = true;
+      else {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
       }
-      throw mapError(error);
+      throw mapped;
     } finally {
+      client.off('error', onLost);
       client.release(broken);
     }
   }
@@ -448,7 +491,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           await client.query(migration.sql.replaceAll('{s}', s));
           await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
         }
-      });
+      }, 'BEGIN', migrationPool);
     },
 
     async ping() {
@@ -458,7 +501,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      await Promise.all([pool.end(), migrationPool.end()]);
     },
 
     async getResource() {

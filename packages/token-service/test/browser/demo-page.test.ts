@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchTestChromium } from '../../../../test/support/chromium.js';
 import { type Stack, startStack } from '../helpers/stack.js';
 
 const OUTPUT = fileURLToPath(new URL('../../../../test-output/', import.meta.url));
@@ -24,17 +25,7 @@ beforeAll(async () => {
   });
   demoUrl = `${service.url}demo/`;
   stack.redirectUris.push(demoUrl);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchTestChromium();
 }, 60_000);
 
 afterAll(async () => {
