@@ -30,6 +30,12 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     help: "'sqlite:<path>' or 'postgres://…' (default sqlite:<data-dir>/tessera.db)",
   },
   {
+    flag: 'store-timeout',
+    key: 'storeTimeoutMs',
+    kind: 'int',
+    help: 'bound of one store call in ms; past it the request answers 503 ERR_STORE_UNAVAILABLE (default 5000)',
+  },
+  {
     flag: 'primary-key',
     key: 'primaryKey',
     kind: 'string',

@@ -223,7 +223,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.request.errorCode = body.error.innererror.code;
     const retryAfter = error instanceof TesseraError ? error.details?.retryAfterSeconds : undefined;
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
-    if (status >= 500)
+    // A store outage is logged once by the store's availability tracker (start-server.ts), not per request.
+    if (status >= 500 && body.error.innererror.code !== 'ERR_STORE_UNAVAILABLE')
       deps.logger.error(
         { err: error instanceof Error ? error.name : 'unknown', code: body.error.innererror.code },
         'request failed',

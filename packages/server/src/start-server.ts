@@ -2,7 +2,7 @@ import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { base64ToBytes, formatConnectionString, TesseraError } from '@tessera/core';
+import { base64ToBytes, formatConnectionString, isTesseraError, TesseraError } from '@tessera/core';
 import { startMetricsListener, tracingRegistered, type MetricsListener } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
 import { buildApp } from './app.js';
@@ -29,6 +29,12 @@ import { revocationRetentionMs, startStatePruner } from './service/state-pruner.
 import { regionOf, type ResourceContext } from './service/resource-context.js';
 import { createTouchBuffer } from './service/touch-buffer.js';
 import { createSqliteStore } from './store/sqlite-store.js';
+import {
+  createStoreAvailability,
+  type StoreAvailability,
+  type StoreAvailabilityChange,
+  withCallTimeout,
+} from './store/with-call-timeout.js';
 import { SIGNING_KEYS_NOTICE, type AccessKeyName, type AccessKeyRecord, type Store } from './store/store.js';
 
 /** A running identity server. */
@@ -68,10 +74,32 @@ function loadMasterKey(options: ResolvedServerOptions): Uint8Array {
   return key;
 }
 
-async function openStore(options: ResolvedServerOptions): Promise<Store> {
-  if (options.store.kind === 'sqlite') return createSqliteStore({ path: options.store.path });
-  const { createPostgresStore } = await import('./store/postgres-store.js');
-  return createPostgresStore({ connectionString: options.store.url, schema: options.store.schema });
+/** Opens the configured store with every call bounded by `--store-timeout` (store/with-call-timeout.ts). */
+async function openStore(options: ResolvedServerOptions, availability: StoreAvailability): Promise<Store> {
+  const timeoutMs = options.storeTimeoutMs;
+  let store: Store;
+  if (options.store.kind === 'sqlite') store = createSqliteStore({ path: options.store.path });
+  else {
+    const { createPostgresStore } = await import('./store/postgres-store.js');
+    store = createPostgresStore({
+      connectionString: options.store.url,
+      schema: options.store.schema,
+      pool: { connectionTimeoutMillis: timeoutMs, queryTimeoutMillis: timeoutMs },
+    });
+  }
+  return withCallTimeout(store, { timeoutMs, availability });
+}
+
+/** One log line when the store stops answering and one when it answers again, however many calls failed. */
+function logStoreAvailability(logger: Logger, change: StoreAvailabilityChange): void {
+  if (change.available) {
+    logger.warn(
+      { code: 'ERR_STORE_UNAVAILABLE', downMs: change.downMs, failedCalls: change.failedCalls },
+      'store available again',
+    );
+  } else {
+    logger.error({ code: 'ERR_STORE_UNAVAILABLE', reason: change.reason }, 'store unavailable');
+  }
 }
 
 function newKeyBase64(): string {
@@ -116,7 +144,8 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     options.metricsListener !== undefined || options.metricsApi || tracingRegistered()
       ? createServerMetrics({ policy: options.rateLimits, clock })
       : undefined;
-  const openedStore = await openStore(options);
+  const availability = createStoreAvailability({ clock, onChange: (change) => logStoreAvailability(logger, change) });
+  const openedStore = await openStore(options, availability);
   const store = metrics?.instrumentStore(openedStore) ?? openedStore;
   try {
     await store.migrate();
@@ -165,8 +194,11 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       issuer: options.issuer ?? `urn:tessera:resource:${resource.resourceId}`,
       audience: options.audience,
     };
-    const onError = (error: unknown) =>
-      logger.error({ code: error instanceof TesseraError ? error.code : 'ERR_INTERNAL' }, 'background task failed');
+    // A store outage is logged once (logStoreAvailability), not by every background task that meets it.
+    const onError = (error: unknown) => {
+      if (isTesseraError(error, 'ERR_STORE_UNAVAILABLE')) availability.failed(error);
+      else logger.error({ code: isTesseraError(error) ? error.code : 'ERR_INTERNAL' }, 'background task failed');
+    };
     const touches = createTouchBuffer(store, 1000, onError);
     const cache = createIdentityCache(100_000);
     const feed = await createRevocationFeed({
@@ -201,6 +233,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       const counters = await createPostgresCounterSync({
         connectionString: options.store.url,
         schema: options.store.schema,
+        timeoutMs: options.storeTimeoutMs,
       });
       const shared = createSharedRateLimiter({ policy: options.rateLimits, clock, sync: counters.sync, onError });
       rateLimiter = shared;
@@ -281,6 +314,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
         ? (await import('./store/postgres-watch.js')).watchPostgresEvents({
             connectionString: options.store.url,
             schema: options.store.schema,
+            pingMs: options.storeTimeoutMs,
             onNotify: (payload) => {
               feed.notify();
               if (bearer !== undefined) refreshRoles();

@@ -17,6 +17,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** `sqlite:<path>` (default `sqlite:<dataDir>/tessera.db`) or `postgres://...`. */
   store?: string;
+  /** Bound of one store call in ms; past it the request answers 503 `ERR_STORE_UNAVAILABLE` (default 5000). */
+  storeTimeoutMs?: number;
   /** Seeds the primary access key on first start (base64). */
   primaryKey?: string;
   /** Seeds the secondary access key on first start (base64). */
@@ -100,6 +102,7 @@ export interface ResolvedServerOptions {
   readonly store:
     | { readonly kind: 'sqlite'; readonly path: string }
     | { readonly kind: 'postgres'; readonly url: string; readonly schema: string | undefined };
+  readonly storeTimeoutMs: number;
   readonly primaryKey: string | undefined;
   readonly secondaryKey: string | undefined;
   readonly resourceId: string | undefined;
@@ -305,6 +308,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     port,
     dataDir,
     store,
+    storeTimeoutMs: intIn('store-timeout', options.storeTimeoutMs, 5000, 100, 600_000),
     primaryKey,
     secondaryKey,
     resourceId: options.resourceId?.toLowerCase(),

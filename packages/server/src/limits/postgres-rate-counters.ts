@@ -1,11 +1,14 @@
 import pg from 'pg';
 import { TesseraError } from '@tessera/core';
+import { mapPostgresError } from '../store/postgres-store.js';
 import type { CounterSync } from './shared-rate-limiter.js';
 
 /** Options for {@link createPostgresCounterSync}. */
 export interface PostgresCounterSyncOptions {
   readonly connectionString: string;
   readonly schema?: string | undefined;
+  /** Bound of one query and of getting a connection, ms (`--store-timeout`); default 5000. */
+  readonly timeoutMs?: number | undefined;
 }
 
 /**
@@ -23,12 +26,28 @@ export async function createPostgresCounterSync(
     });
   }
   const table = `"${schema}".rate_counters`;
-  const pool = new pg.Pool({ connectionString: options.connectionString, max: 2, application_name: 'tessera-limits' });
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 2,
+    application_name: 'tessera-limits',
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    keepAlive: true,
+  });
   pool.on('error', () => {});
+  // Failures reach the rate limiter's onError as ERR_STORE_UNAVAILABLE (logged once per outage), never pg's own text.
+  const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+    try {
+      return await pool.query<R>(text, values);
+    } catch (error) {
+      throw mapPostgresError(error);
+    }
+  };
   let lastPrune = 0;
   return {
     async sync(deltas) {
-      const result = await pool.query<{ credential: string; operation: string; window_start: string; total: string }>(
+      const result = await query<{ credential: string; operation: string; window_start: string; total: string }>(
         `INSERT INTO ${table} AS c (credential, operation, window_start, total)
            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
          ON CONFLICT (credential, operation, window_start) DO UPDATE SET total = c.total + EXCLUDED.total
@@ -43,7 +62,7 @@ export async function createPostgresCounterSync(
       const now = Date.now();
       if (now - lastPrune > 60_000) {
         lastPrune = now;
-        await pool.query(`DELETE FROM ${table} WHERE window_start < $1`, [now - 3_600_000]);
+        await query(`DELETE FROM ${table} WHERE window_start < $1`, [now - 3_600_000]);
       }
       return result.rows.map((r) => ({
         credential: r.credential,

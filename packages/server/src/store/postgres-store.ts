@@ -173,12 +173,6 @@ CREATE TABLE {s}.rate_counters (
 );
 `,
   },
-];
-
-const ASSIGNMENT_COLUMNS = 'id, role, issuer, principal_type, principal_id, description, created_at, created_by';
-
-`,
-  },
   {
     // Bounded state (docs/state-and-retention.md): when each revocation entry was made, so it can be pruned once every
     // token it revokes has expired; signing keys with activation and retirement times; how far events were pruned.
@@ -199,15 +193,21 @@ CREATE TABLE {s}.prune_state (
   events_through bigint NOT NULL
 );
 INSERT INTO {s}.prune_state (singleton, events_through) VALUES (true, 0);
-const IDENTITY_COLUMNS = 'id, custom_id, created_at, deleted_at, epoch, last_token_issued_at';
+`,
+  },
+];
 
-/** Socket-level failures: the server cannot be reached or the connection broke. */
-const UNREACHABLE_ERRNO = new Set([
 /** Lock class for `pg_try_advisory_xact_lock(class, hashtext(schema))`: "Tessera pruning" (arbitrary, stable). */
 const PRUNE_LOCK_CLASS = 0x7e56;
 
 const SIGNING_KEY_COLUMNS = 'kid, alg, private_key, public_jwk, created_at, status, activates_at, retired_at';
 
+const ASSIGNMENT_COLUMNS = 'id, role, issuer, principal_type, principal_id, description, created_at, created_by';
+
+const IDENTITY_COLUMNS = 'id, custom_id, created_at, deleted_at, epoch, last_token_issued_at';
+
+/** Socket-level failures: the server cannot be reached or the connection broke. */
+const UNREACHABLE_ERRNO = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -477,21 +477,25 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   return {
     async migrate() {
-      await transaction(async (client) => {
-        // Transaction-scoped: released at COMMIT/ROLLBACK, so a crashed migrator never leaves it held.
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-        );
-        const applied = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
-        const done = new Set(applied.rows.map((row) => row.version));
-        for (const migration of MIGRATIONS) {
-          if (done.has(migration.version)) continue;
-          await client.query(migration.sql.replaceAll('{s}', s));
-          await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
-        }
-      }, 'BEGIN', migrationPool);
+      await transaction(
+        async (client) => {
+          // Transaction-scoped: released at COMMIT/ROLLBACK, so a crashed migrator never leaves it held.
+          await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [MIGRATION_LOCK_CLASS, schema]);
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+          await client.query(
+            `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+          );
+          const applied = await client.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`);
+          const done = new Set(applied.rows.map((row) => row.version));
+          for (const migration of MIGRATIONS) {
+            if (done.has(migration.version)) continue;
+            await client.query(migration.sql.replaceAll('{s}', s));
+            await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [migration.version]);
+          }
+        },
+        'BEGIN',
+        migrationPool,
+      );
     },
 
     async ping() {
@@ -590,51 +594,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           `UPDATE ${s}.signing_keys SET status = 'retired', retired_at = $1 WHERE status = 'active' AND kid <> $2`,
           [key.activatesAt, key.kid],
         );
-      });
-    },
-
-    async createIdentity(input): Promise<CreateIdentityResult> {
-      // Insert-first would burn no round trip on the common path, but looking first keeps retried creates
-      // (the idempotent case) read-only. A concurrent twin is caught by ON CONFLICT and looked up again.
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const existing = await findExisting(input);
-        if (existing !== undefined) return { identity: existing, created: false };
-        const inserted = await query<IdentityRow>(
-          `INSERT INTO ${s}.identities (id, custom_id, request_key, created_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING RETURNING ${IDENTITY_COLUMNS}`,
-          [input.id, input.customId ?? null, input.requestKey ?? null, input.createdAt],
-        );
-        const row = inserted.rows[0];
-        if (row !== undefined) return { identity: toIdentity(row), created: true };
-        // Conflict on customId or request key with a row committed meanwhile: loop to return it. A conflict on
-        // the id alone means the caller reused an id — not a state retrying can fix.
-        if (input.customId === undefined && input.requestKey === undefined) break;
-      }
-      throw new TesseraError('ERR_INTERNAL', 'Could not create the identity: its id is already taken.');
-    },
-
-    async getIdentity(id) {
-      return findIdentity('id = $1', id);
-    },
-
-    async deleteIdentity(id, at) {
-      return bumpEpoch(id, at, 'identity.deleted');
-    },
-
-    async revokeIdentityTokens(id, at) {
-      return bumpEpoch(id, at, 'identity.revoked');
-    },
-
-    async recordTokensIssued(entries) {
-      if (entries.length === 0) return;
-      // One statement: collapse duplicates to their latest time, lock target rows in id order (so two
-      // overlapping batches cannot deadlock), skip rows already at or past that time, then keep the later time.
-      await query(
-        `WITH batch AS (
-           SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS t(id, at) GROUP BY id
-         ), locked AS (
-           SELECT i.id, batch.at FROM ${s}.identities i JOIN batch ON batch.id = i.id
-           WHERE i.last_token_issued_at IS NULL OR i.last_token_issued_at < batch.at
         await client.query(
           `INSERT INTO ${s}.signing_keys (kid, alg, private_key, public_jwk, created_at, status, activates_at)
            VALUES ($1, $2, $3, $4, $5, 'active', $6)
@@ -729,6 +688,51 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           signingKeys: keys.rowCount ?? 0,
           skipped: false,
         };
+      });
+    },
+
+    async createIdentity(input): Promise<CreateIdentityResult> {
+      // Insert-first would burn no round trip on the common path, but looking first keeps retried creates
+      // (the idempotent case) read-only. A concurrent twin is caught by ON CONFLICT and looked up again.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const existing = await findExisting(input);
+        if (existing !== undefined) return { identity: existing, created: false };
+        const inserted = await query<IdentityRow>(
+          `INSERT INTO ${s}.identities (id, custom_id, request_key, created_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING RETURNING ${IDENTITY_COLUMNS}`,
+          [input.id, input.customId ?? null, input.requestKey ?? null, input.createdAt],
+        );
+        const row = inserted.rows[0];
+        if (row !== undefined) return { identity: toIdentity(row), created: true };
+        // Conflict on customId or request key with a row committed meanwhile: loop to return it. A conflict on
+        // the id alone means the caller reused an id — not a state retrying can fix.
+        if (input.customId === undefined && input.requestKey === undefined) break;
+      }
+      throw new TesseraError('ERR_INTERNAL', 'Could not create the identity: its id is already taken.');
+    },
+
+    async getIdentity(id) {
+      return findIdentity('id = $1', id);
+    },
+
+    async deleteIdentity(id, at) {
+      return bumpEpoch(id, at, 'identity.deleted');
+    },
+
+    async revokeIdentityTokens(id, at) {
+      return bumpEpoch(id, at, 'identity.revoked');
+    },
+
+    async recordTokensIssued(entries) {
+      if (entries.length === 0) return;
+      // One statement: collapse duplicates to their latest time, lock target rows in id order (so two
+      // overlapping batches cannot deadlock), skip rows already at or past that time, then keep the later time.
+      await query(
+        `WITH batch AS (
+           SELECT id, max(at) AS at FROM unnest($1::text[], $2::bigint[]) AS t(id, at) GROUP BY id
+         ), locked AS (
+           SELECT i.id, batch.at FROM ${s}.identities i JOIN batch ON batch.id = i.id
+           WHERE i.last_token_issued_at IS NULL OR i.last_token_issued_at < batch.at
            ORDER BY i.id FOR UPDATE OF i
          )
          UPDATE ${s}.identities i SET last_token_issued_at = GREATEST(i.last_token_issued_at, locked.at)

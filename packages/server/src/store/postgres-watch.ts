@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { postgresEventChannel } from './postgres-store.js';
+import { mapPostgresError, postgresEventChannel } from './postgres-store.js';
 
 /** Options for {@link watchPostgresEvents}. */
 export interface PostgresWatchOptions {
@@ -11,7 +11,13 @@ export interface PostgresWatchOptions {
    * when anything may have changed.
    */
   readonly onNotify: (payload?: string) => void;
+  /** Connection failures arrive as `ERR_STORE_UNAVAILABLE` (never the driver's own error, which can name the host). */
   readonly onError: (error: unknown) => void;
+  /**
+   * Every this many ms the connection is pinged (bounded by the same time): a frozen connection, which keep-alive
+   * cannot see, is dropped and reconnected. Default 5000.
+   */
+  readonly pingMs?: number | undefined;
 }
 
 /**
@@ -26,17 +32,36 @@ export function watchPostgresEvents(options: PostgresWatchOptions): () => Promis
   let stopped = false;
   let attempt = 0;
   let retryTimer: NodeJS.Timeout | undefined;
+  const pingMs = options.pingMs ?? 5000;
+  const onError = (error: unknown) => options.onError(mapPostgresError(error));
+
+  const drop = (c: pg.Client, error: unknown): void => {
+    if (client !== c && client !== undefined) return;
+    onError(error);
+    void c.end().catch(() => undefined);
+    client = undefined;
+    schedule();
+  };
+
+  // A LISTEN connection sends nothing while all is quiet, so a frozen one would stay unnoticed: ping it.
+  const pinger = setInterval(() => {
+    const c = client;
+    if (c === undefined) return;
+    c.query('SELECT 1').catch((error: unknown) => drop(c, error));
+  }, pingMs);
+  pinger.unref();
 
   const connect = async (): Promise<void> => {
     if (stopped) return;
-    const c = new pg.Client({ connectionString: options.connectionString, application_name: 'tessera-watch' });
-    c.on('notification', (message) => options.onNotify(message.payload));
-    c.on('error', (error) => {
-      options.onError(error);
-      void c.end().catch(() => undefined);
-      if (client === c) client = undefined;
-      schedule();
+    const c = new pg.Client({
+      connectionString: options.connectionString,
+      application_name: 'tessera-watch',
+      connectionTimeoutMillis: pingMs,
+      query_timeout: pingMs,
+      keepAlive: true,
     });
+    c.on('notification', (message) => options.onNotify(message.payload));
+    c.on('error', (error) => drop(c, error));
     try {
       await c.connect();
       await c.query(`LISTEN "${channel}"`);
@@ -48,8 +73,8 @@ export function watchPostgresEvents(options: PostgresWatchOptions): () => Promis
       attempt = 0;
       options.onNotify();
     } catch (error) {
-      options.onError(error);
-      await c.end().catch(() => undefined);
+      onError(error);
+      void c.end().catch(() => undefined);
       schedule();
     }
   };
@@ -67,6 +92,7 @@ export function watchPostgresEvents(options: PostgresWatchOptions): () => Promis
   void connect();
   return async () => {
     stopped = true;
+    clearInterval(pinger);
     if (retryTimer !== undefined) clearTimeout(retryTimer);
     await client?.end().catch(() => undefined);
     client = undefined;
