@@ -350,6 +350,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       feed.close();
     });
 
+    if (input.register !== undefined) await input.register(app);
     try {
       await app.listen({ host: options.host, port: options.port });
     } catch (cause) {

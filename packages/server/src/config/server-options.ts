@@ -73,6 +73,11 @@ export interface ServerOptions {
   rateLimit?: string;
   /** Clock, for tests (default Date.now). */
   clock?: () => number;
+  /**
+   * Registers more routes on the server's Fastify instance before it listens — `tessera serve` mounts
+   * `@tessera/chat` this way, so one endpoint serves identity and chat as one ACS resource does.
+   */
+  register?: (app: import('fastify').FastifyInstance) => Promise<void>;
   /** TLS certificate chain (PEM file); serves HTTPS with `tlsKey`. */
   tlsCert?: string;
   /** TLS private key (PEM file). */
