@@ -8,3 +8,10 @@ export {
   envName,
 } from './serve-command.js';
 export { keysCommand } from './keys-command.js';
+export { chatStoreBeside, chatSwitch, createChatMount, withChat, type ChatMount } from './chat-mount.js';
+export {
+  CHAT_SERVICE_SETTINGS,
+  chatServiceCommand,
+  chatServiceEnvName,
+  parseChatServiceArgs,
+} from './chat-service-command.js';

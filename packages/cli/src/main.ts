@@ -1,5 +1,6 @@
 import { isTesseraError } from '@tessera/core';
 import { AUDIT_USAGE, auditCommand } from './audit-command.js';
+import { CHAT_SERVICE_USAGE, chatServiceCommand } from './chat-service-command.js';
 import { TARGET_USAGE } from './admin-request.js';
 import { KEYS_USAGE, keysCommand } from './keys-command.js';
 import { ROLES_USAGE, rolesCommand } from './roles-command.js';
@@ -19,6 +20,7 @@ ${TARGET_USAGE}
 ${ROLES_USAGE}
 ${AUDIT_USAGE}
 ${TOKEN_SERVICE_USAGE}
+${CHAT_SERVICE_USAGE}
   help               this text
 `;
 }
@@ -39,6 +41,9 @@ export async function main(
         return 0;
       case 'token-service':
         await tokenServiceCommand(rest, env);
+        return 0;
+      case 'chat-service':
+        await chatServiceCommand(rest, env);
         return 0;
       case 'roles':
         await rolesCommand(rest, env);

@@ -1,11 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { startServer, type ServerOptions } from '@tessera/server';
+import { chatSwitch, withChat } from './chat-mount.js';
 import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
 
 /** Options of `tessera serve` itself, beside the server's. */
 interface ServeCliOptions {
   /** Print the full-control connection strings even though the resource already existed. */
   printConnectionStrings?: boolean;
+  /** `on` (default) or `off`: mount the ACS Chat API (`@tessera/chat`) on the server's endpoint. */
+  chat?: string;
 }
 
 /** One `tessera serve` setting: its flag, env var, how to read it, and the option it sets. */
@@ -64,6 +67,12 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     key: 'printConnectionStrings',
     kind: 'bool',
     help: 'print the connection strings at every start, not only the first (when the resource is created)',
+  },
+  {
+    flag: 'chat',
+    key: 'chat',
+    kind: 'string',
+    help: "'on' (default) mounts the ACS Chat API on this endpoint (docs/chat.md), 'off' leaves it out",
   },
   {
     flag: 'resource-id',
@@ -256,14 +265,18 @@ export async function serveCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
-  const { printConnectionStrings, ...options } = parseServeArgs(argv, env);
+  const { printConnectionStrings, chat, ...serverOptions } = parseServeArgs(argv, env);
+  const mounted = chatSwitch(chat) ? withChat(serverOptions) : undefined;
+  const options = mounted?.options ?? serverOptions;
   boundHeapGrowth(process.execArgv);
   const server = await startServer(options);
+  mounted?.mount.attach(server);
   process.stdout.write(
     `Tessera identity server listening on ${server.url}\n` +
       `Resource id: ${server.resourceId}${server.createdResource ? ' (created)' : ''}\n` +
       connectionStringLines(server, printConnectionStrings === true),
   );
+  if (mounted !== undefined) process.stdout.write(`Chat API (ACS Chat, @azure/communication-chat): ${server.url}chat/threads\n`);
   if (server.metricsUrl !== undefined) process.stdout.write(`Metrics (Prometheus): ${server.metricsUrl}\n`);
   if (server.devCaPath !== undefined) {
     process.stdout.write(

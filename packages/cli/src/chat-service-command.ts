@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ChatStoreLocation, parseChatStoreLocation, startChatService } from '@tessera/chat';
+import type { TesseraError } from '@tessera/core';
+import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
+
+/** Every `tessera chat-service` flag; each is also `TESSERA_CHAT_<NAME>` (upper case, dashes → underscores). */
+export const CHAT_SERVICE_SETTINGS: readonly SettingSpec[] = [
+  {
+    flag: 'identity-endpoint',
+    kind: 'string',
+    help: 'identity server URL whose JWKS and revocation feed are followed (default: the connection string endpoint)',
+  },
+  {
+    flag: 'connection-string',
+    kind: 'string',
+    help: 'identity server connection string for the revocation feed; the read-only verifier one is enough (required)',
+  },
+  {
+    flag: 'identity-ca',
+    kind: 'string',
+    help: 'PEM file of a CA to trust for the identity server (e.g. its --tls-dev CA)',
+  },
+  { flag: 'host', kind: 'string', help: 'interface to bind (default 127.0.0.1)' },
+  { flag: 'port', kind: 'int', help: 'port, 0 = pick a free one (default 8090)' },
+  { flag: 'data-dir', kind: 'string', help: 'folder of the SQLite chat store (default ./.tessera-chat)' },
+  { flag: 'store', kind: 'string', help: "'sqlite:<path>' or 'postgres://…' (default sqlite:<data-dir>/chat.db)" },
+  { flag: 'tls-cert', kind: 'string', help: 'serve HTTPS with this certificate chain (PEM file); the SDK needs HTTPS' },
+  { flag: 'tls-key', kind: 'string', help: 'private key of --tls-cert (PEM file)' },
+  { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+];
+
+/** `TESSERA_CHAT_PORT` for `port`. */
+export function chatServiceEnvName(flag: string): string {
+  return `TESSERA_CHAT_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** The usage lines of `tessera chat-service`. */
+export const CHAT_SERVICE_USAGE = `  chat-service       start the ACS Chat API alone, verifying tokens of an identity server offline
+${CHAT_SERVICE_SETTINGS.map((s) => `    --${s.flag.padEnd(26)} ${s.help} [${chatServiceEnvName(s.flag)}]`).join('\n')}`;
+
+function readPem(path: string, flag: string, invalid: (flag: string, message: string) => TesseraError): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw invalid(flag, `cannot read '${path}'.`);
+  }
+}
+
+/** Parses `tessera chat-service` settings into `startChatService` options. Throws `ERR_CONFIG_INVALID` naming the flag. */
+export function parseChatServiceArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Parameters<typeof startChatService>[0] & { readonly quiet: boolean } {
+  const settings = readSettings(argv, env, CHAT_SERVICE_SETTINGS, chatServiceEnvName);
+  const { str, int, invalid } = settings;
+  const connectionString = str('connection-string');
+  if (connectionString === undefined) throw invalid('connection-string', 'is required.');
+  const endpointMatch = /(?:^|;)\s*endpoint=([^;]+)/i.exec(connectionString);
+  const identityEndpoint = str('identity-endpoint') ?? endpointMatch?.[1]?.trim();
+  if (identityEndpoint === undefined)
+    throw invalid('identity-endpoint', 'is required (or an endpoint= in --connection-string).');
+  try {
+    new URL(identityEndpoint);
+  } catch {
+    throw invalid('identity-endpoint', 'must be a URL.');
+  }
+  const certPath = str('tls-cert');
+  const keyPath = str('tls-key');
+  if ((certPath === undefined) !== (keyPath === undefined)) throw invalid('tls-cert', 'needs --tls-key (and back).');
+  let store: ChatStoreLocation;
+  try {
+    store = parseChatStoreLocation(str('store') ?? `sqlite:${join(str('data-dir') ?? '.tessera-chat', 'chat.db')}`);
+  } catch (error) {
+    throw invalid('store', error instanceof Error ? error.message : 'is invalid.');
+  }
+  const caPath = str('identity-ca');
+  const level = readLogLevel(settings);
+  return {
+    identityEndpoint,
+    connectionString,
+    store,
+    host: str('host'),
+    port: int('port'),
+    tls:
+      certPath === undefined || keyPath === undefined
+        ? undefined
+        : { cert: readPem(certPath, 'tls-cert', invalid), key: readPem(keyPath, 'tls-key', invalid) },
+    identityCa: caPath === undefined ? undefined : readPem(caPath, 'identity-ca', invalid),
+    quiet: level === 'silent' || level === 'fatal' || level === 'error',
+  };
+}
+
+/** `tessera chat-service`: starts the chat API alone and stops it gracefully on SIGINT/SIGTERM. */
+export async function chatServiceCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
+  const { quiet, ...options } = parseChatServiceArgs(argv, env);
+  const logger = {
+    info: (message: string) => void (quiet ? undefined : process.stdout.write(`${message}\n`)),
+    warn: (message: string) => void process.stderr.write(`${message}\n`),
+    error: (message: string) => void process.stderr.write(`${message}\n`),
+  };
+  const service = await startChatService({ ...options, logger });
+  process.stdout.write(
+    `Tessera chat service listening on ${service.url}\n` +
+      `Verifying tokens of ${options.identityEndpoint} (JWKS and revocation feed)\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`Received ${signal}, draining in-flight requests…\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    service.close().then(
+      () => {
+        process.stdout.write('Stopped.\n');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
