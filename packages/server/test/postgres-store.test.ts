@@ -67,7 +67,7 @@ describe('PostgreSQL store specifics', () => {
         const versions = await admin().query<{ version: number }>(
           `SELECT version FROM "${schema}".schema_migrations ORDER BY version`,
         );
-        expect(versions.rows.map((row) => row.version)).toStrictEqual([1, 2, 3]);
+        expect(versions.rows.map((row) => row.version)).toStrictEqual([1, 2, 3, 4]);
         const starts = await Promise.all(
           stores.map((store, i) =>
             store.initResource(
