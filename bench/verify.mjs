@@ -25,7 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { jwtVerify } from 'jose';
-import { assembleJwt, base64ToBytes, buildClaims, encodeSigningInput, formatRawId } from '@tessera/core';
+import { assembleJwt, base64ToBytes, buildClaims, encodeSigningInput, formatRawId, toLowS } from '@tessera/core';
 import { startServer } from '@tessera/server';
 import { CACHE_KEY_CHARS, createVerifier } from '@tessera/verifier';
 import { createNodeVerifier, nodeSignatureVerifier } from '@tessera/verifier/node';
@@ -63,7 +63,8 @@ function mint() {
     accessKey: { name: 'primary', version: 1 },
   });
   const input = encodeSigningInput({ alg: 'ES256', typ: 'JWT', kid: KID }, claims);
-  return assembleJwt(input, sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }));
+  // Low-S, as the server signs (token contract version 2 refuses high-S).
+  return assembleJwt(input, toLowS(sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' })));
 }
 
 const tokens = Array.from({ length: 256 }, mint);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Regenerates test-vectors/tokens.json. Uses node:crypto and Buffer only — never @tessera/core — so the
-// vectors stay an independent statement of the token contract (version 1).
+// vectors stay an independent statement of the token contract (version 2: version 1's claims, low-S signature).
 //
 //   node test-vectors/generate-token-vectors.mjs                 # rewrite tokens.json, keep the stored ES256 key+token
 //   node test-vectors/generate-token-vectors.mjs --new-es256-key # also mint a fresh ES256 key pair and token
@@ -46,7 +46,7 @@ function claims({ jti, iat, exp, scopes, location, region, rev, akv }) {
     resourceId: RESOURCE_ID,
     resourceLocation: location,
     rgn: region,
-    tsv: 1,
+    tsv: 2,
     rev,
   };
   return akv === undefined ? c : { ...c, akv };
@@ -188,7 +188,7 @@ const parseClaimsInvalid = [
   { name: "'akv' is null", set: { akv: null }, code: 'ERR_TOKEN_MALFORMED' },
   { name: "'tsv' is a string", set: { tsv: '1' }, code: 'ERR_TOKEN_MALFORMED' },
   { name: "'tsv' is null", set: { tsv: null }, code: 'ERR_TOKEN_MALFORMED' },
-  { name: "'tsv' is 2 (a future contract)", set: { tsv: 2 }, code: 'ERR_TOKEN_UNSUPPORTED_VERSION' },
+  { name: "'tsv' is 3 (a future contract)", set: { tsv: 3 }, code: 'ERR_TOKEN_UNSUPPORTED_VERSION' },
   { name: "'tsv' is 0", set: { tsv: 0 }, code: 'ERR_TOKEN_UNSUPPORTED_VERSION' },
 ];
 
@@ -221,6 +221,16 @@ const decodeJwtMalformed = [
   { name: 'header alg is not a string', token: `${jsonPart({ alg: 256 })}.${P}.${S}` },
   { name: 'header kid is not a string', token: `${jsonPart({ alg: 'ES256', kid: 7 })}.${P}.${S}` },
   { name: 'empty header', token: `.${P}.${S}` },
+  // RFC 7515 §4.1.11: a `crit` the verifier does not understand (Tessera understands none) must be rejected.
+  {
+    name: 'header has crit naming an extension',
+    token: `${jsonPart({ alg: 'ES256', kid: 'k1', crit: ['exp'], exp: 1 })}.${P}.${S}`,
+  },
+  { name: 'header has an empty crit', token: `${jsonPart({ alg: 'ES256', kid: 'k1', crit: [] })}.${P}.${S}` },
+  {
+    name: 'header has crit naming b64',
+    token: `${jsonPart({ alg: 'ES256', kid: 'k1', b64: false, crit: ['b64'] })}.${P}.${S}`,
+  },
   { name: 'payload is not valid UTF-8', token: `${H}.${Buffer.from([0xff, 0xfe, 0xfd]).toString('base64url')}.${S}` },
   { name: 'payload is not JSON', token: `${H}.${b64u('{"sub":')}.${S}` },
   { name: 'payload is a JSON string', token: `${H}.${b64u('"x"')}.${S}` },
@@ -247,6 +257,14 @@ function thumbprint(jwk) {
     .digest('base64url');
 }
 
+// Contract version 2: the signature is low-S (s ≤ n/2 of P-256), computed here with BigInt, independently of core.
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+function lowS(signature) {
+  const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+  if (s <= P256_N / 2n) return signature;
+  return Buffer.concat([signature.subarray(0, 32), Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex')]);
+}
+
 function mintEs256(payload) {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const exported = publicKey.export({ format: 'jwk' });
@@ -254,7 +272,7 @@ function mintEs256(payload) {
   const jwk = { kty: 'EC', crv: 'P-256', x: exported.x, y: exported.y, kid, alg: 'ES256', use: 'sig' };
   const header = { alg: 'ES256', typ: 'JWT', kid };
   const signingInput = `${jsonPart(header)}.${jsonPart(payload)}`;
-  const signature = sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const signature = lowS(sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' }));
   return { jwk, header, token: `${signingInput}.${signature.toString('base64url')}` };
 }
 
@@ -290,7 +308,7 @@ if (process.argv.includes('--new-es256-key') || !samePayload) {
 
 const out = {
   description:
-    'Token contract v1 vectors shared by core, server, verifier and client tests. Regenerate with node test-vectors/generate-token-vectors.mjs.',
+    'Token contract v2 vectors shared by core, server, verifier and client tests. Regenerate with node test-vectors/generate-token-vectors.mjs.',
   frozenClock: { nowMs: NOW_MS, iso: new Date(NOW_MS).toISOString() },
   buildClaims,
   parseClaimsInvalid: { base: valid, cases: parseClaimsInvalid },

@@ -34,6 +34,8 @@ export {
 } from './tokens/lifetime.js';
 export {
   TOKEN_CONTRACT_VERSION,
+  LOW_S_TOKEN_CONTRACT_VERSION,
+  SUPPORTED_TOKEN_CONTRACT_VERSIONS,
   ACS_SCP_CONSTANT,
   buildClaims,
   encodeClaimsJson,
@@ -58,6 +60,8 @@ export {
   type DecodedJwt,
   type DecodeJwtOptions,
 } from './tokens/jwt.js';
+export { isHighS, toLowS } from './tokens/ecdsa-low-s.js';
+export { checkSignatureForm } from './tokens/check-signature-form.js';
 export { checkTokenTimes, type CheckTokenTimesOptions } from './tokens/check-token-times.js';
 export {
   checkRevocation,

@@ -8,6 +8,7 @@ import {
   checkTokenTimes,
   type SplitJwt,
   base64UrlToBytesStrict,
+  checkSignatureForm,
   normalizeEndpoint,
   parseClaims,
   parseConnectionString,
@@ -114,6 +115,8 @@ export interface Verifier {
   /** Stops the revocation feed. */
   close(): Promise<void>;
 }
+
+const EMPTY = new Uint8Array(0);
 
 interface CachedResult {
   readonly verified: VerifiedToken;
@@ -312,6 +315,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw verifierError('ERR_TOKEN_BAD_SIGNATURE');
     }
     const claims = parseClaims(jws.payload);
+    // Token contract version 2: one valid form per token, the low-S one (the high-S twin verifies as well).
+    checkSignatureForm(claims.tsv, base64UrlToBytesStrict(jws.signatureSegment) ?? EMPTY);
     if (claims.iss !== m.issuer) throw verifierError('ERR_TOKEN_WRONG_ISSUER');
     if (claims.aud !== m.audience) throw verifierError('ERR_TOKEN_WRONG_AUDIENCE');
     checkTokenTimes(claims, { nowMs: now, leewaySeconds });

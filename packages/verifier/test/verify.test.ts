@@ -114,11 +114,46 @@ describe('verify: every error code', () => {
     expect(await code(h.verifier.verify(mint({ key, header: { alg: 'ES256' } })))).toBe('ERR_TOKEN_MALFORMED');
   });
 
-  it('ERR_TOKEN_MALFORMED when a signed payload lacks contract claims; ERR_TOKEN_UNSUPPORTED_VERSION for tsv 2', async () => {
+  it('ERR_TOKEN_MALFORMED when a signed payload lacks contract claims; ERR_TOKEN_UNSUPPORTED_VERSION for tsv 3', async () => {
     const h = await harness();
     const key = h.server.key;
     expect(await code(h.verifier.verify(mint({ key, patch: { sub: 'someone' } })))).toBe('ERR_TOKEN_MALFORMED');
-    expect(await code(h.verifier.verify(mint({ key, patch: { tsv: 2 } })))).toBe('ERR_TOKEN_UNSUPPORTED_VERSION');
+    expect(await code(h.verifier.verify(mint({ key, patch: { tsv: 3 } })))).toBe('ERR_TOKEN_UNSUPPORTED_VERSION');
+    expect(await code(h.verifier.verify(mint({ key, patch: { tsv: 0 } })))).toBe('ERR_TOKEN_UNSUPPORTED_VERSION');
+  });
+
+  // Issue #16: tokens have one valid form. From contract version 2 the signature must be low-S; a high-S signature
+  // (what node:crypto produces half the time, and the malleated twin of any valid token) is refused. Tokens of version
+  // 1, minted before the upgrade, are accepted in either form while they live.
+  it('tsv 2: the low-S token verifies and its high-S twin is ERR_TOKEN_BAD_SIGNATURE; tsv 1 verifies in both forms', async () => {
+    const h = await harness();
+    const key = h.server.key;
+    const rawId = newRawId();
+    const low = mint({ key, rawId, s: 'low' });
+    const high = mint({ key, rawId, s: 'high' });
+    expect(await h.verifier.verify(low)).toMatchObject({ identity: rawId });
+    const error = await rejection(h.verifier.verify(high));
+    expect(error.code).toBe('ERR_TOKEN_BAD_SIGNATURE');
+    expect(error.message).toMatch(/low-S/);
+    for (const s of ['low', 'high'] as const) {
+      const legacy = mint({ key, rawId, s, patch: { tsv: 1 } });
+      expect((await h.verifier.verify(legacy)).claims.tsv).toBe(1);
+    }
+  });
+
+  // RFC 7515 §4.1.11: a recipient MUST reject a `crit` it does not understand; this verifier understands none.
+  it.each([
+    ['an extension', { crit: ['exp'], exp: 1 }],
+    ['an empty list', { crit: [] }],
+    ['b64', { crit: ['b64'], b64: false }],
+    ['a registered header', { crit: ['kid'] }],
+  ])('a correctly signed token whose header has crit naming %s → ERR_TOKEN_MALFORMED', async (_n, extra) => {
+    const h = await harness();
+    const key = h.server.key;
+    const token = mint({ key, header: { alg: 'ES256', typ: 'JWT', kid: key.kid, ...extra } });
+    const error = await rejection(h.verifier.verify(token));
+    expect(error.code).toBe('ERR_TOKEN_MALFORMED');
+    expect(error.message).toMatch(/crit/);
   });
 
   it('ERR_TOKEN_BAD_SIGNATURE for a signature of the wrong length', async () => {
@@ -313,7 +348,8 @@ describe('verify: every error code', () => {
     const key = h.server.key;
     const rawId = newRawId();
     const tokens = [
-      mint({ key, patch: { tsv: 2 } }),
+      mint({ key, patch: { tsv: 3 } }),
+      mint({ key, s: 'high' }),
       mint({ key, issuer: 'urn:x' }),
       mint({ key, audience: 'urn:x' }),
       mint({ key, nowMs: T0 - 3 * 3_600_000 }),

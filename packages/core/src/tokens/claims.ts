@@ -2,8 +2,17 @@ import { TesseraError } from '../errors.js';
 import { isRawId, parseRawId } from '../identity/raw-id.js';
 import { isTokenScope, type TokenScope } from '../scopes/scopes.js';
 
-/** Version of the token contract documented in the README ("Token contract"). Bumped on any breaking change. */
-export const TOKEN_CONTRACT_VERSION = 1;
+/**
+ * Version of the token contract the server mints (docs/token-contract.md). Bumped on any breaking change. Version 2
+ * (issue #16): the ES256 signature is low-S, and verifiers refuse a high-S one.
+ */
+export const TOKEN_CONTRACT_VERSION = 2;
+
+/** The first contract version whose tokens must carry a low-S signature; older ones are accepted either way. */
+export const LOW_S_TOKEN_CONTRACT_VERSION = 2;
+
+/** Contract versions verifiers accept: the current one and the one before, so tokens minted before an upgrade live on. */
+export const SUPPORTED_TOKEN_CONTRACT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 
 /** ACS puts this constant in `scp` on every user token; real clients ignore it, we keep it for fidelity. */
 export const ACS_SCP_CONSTANT = 1792;
@@ -14,7 +23,7 @@ export interface AccessKeyRef {
   readonly version: number;
 }
 
-/** The claims of a Tessera user access token (contract version 1). */
+/** The claims of a Tessera user access token (contract versions 1 and 2: the same claims). */
 export interface TokenClaims {
   /** Issuer: the identity server's issuer identifier. */
   readonly iss: string;
@@ -213,12 +222,13 @@ function int(payload: Record<string, unknown>, key: string): number {
 }
 
 /**
- * Checks that a decoded payload has the shape of contract version 1 and returns it typed.
- * Throws `ERR_TOKEN_UNSUPPORTED_VERSION` for another `tsv`, `ERR_TOKEN_MALFORMED` for anything missing.
+ * Checks that a decoded payload has the shape of contract version 1 or 2 (the same claims; version 2 adds the low-S
+ * rule, see `checkSignatureForm`) and returns it typed. Throws `ERR_TOKEN_UNSUPPORTED_VERSION` for another `tsv`,
+ * `ERR_TOKEN_MALFORMED` for anything missing.
  */
 export function parseClaims(payload: Record<string, unknown>): TokenClaims {
   const tsv = int(payload, 'tsv');
-  if (tsv !== TOKEN_CONTRACT_VERSION) {
+  if (!SUPPORTED_TOKEN_CONTRACT_VERSIONS.includes(tsv)) {
     throw new TesseraError('ERR_TOKEN_UNSUPPORTED_VERSION', 'Token contract version is not supported.');
   }
   const sub = str(payload, 'sub');

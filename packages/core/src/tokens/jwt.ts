@@ -73,6 +73,9 @@ function decodeHeader(segment: string): JwtHeader {
     const decoded = decodeJsonPart(segment, 'header');
     if (typeof decoded.alg !== 'string') throw malformed("header has no 'alg'");
     if (decoded.kid !== undefined && typeof decoded.kid !== 'string') throw malformed("header 'kid' is not a string");
+    // RFC 7515 §4.1.11: a recipient MUST reject a JWS whose `crit` names an extension it does not understand. Tessera
+    // understands none (and an empty or malformed `crit` is invalid on its own), so any `crit` is refused.
+    if (Object.hasOwn(decoded, 'crit')) throw malformed("header has a 'crit' member this verifier does not understand");
     header = Object.freeze(decoded) as unknown as JwtHeader;
     if (HEADERS.size >= MAX_MEMOISED_HEADERS) HEADERS.clear();
     HEADERS.set(segment, header);
@@ -99,7 +102,8 @@ export interface SplitJwt {
 }
 
 /**
- * Splits a compact JWS and decodes header and payload (strict unpadded base64url, strict UTF-8, JSON objects),
+ * Splits a compact JWS and decodes header and payload (strict unpadded base64url, strict UTF-8, JSON objects; a
+ * header with `crit` is refused, RFC 7515 §4.1.11),
  * leaving the signature segment to a verifier that decodes it where it checks it. Throws `ERR_TOKEN_MALFORMED`.
  */
 export function splitJwt(token: unknown, options: DecodeJwtOptions = {}): SplitJwt {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ACS_SCP_CONSTANT,
+  SUPPORTED_TOKEN_CONTRACT_VERSIONS,
   TOKEN_CONTRACT_VERSION,
   buildClaims,
   encodeClaimsJson,
@@ -47,13 +48,13 @@ describe('buildClaims (test-vectors/tokens.json)', () => {
     expect(buildClaims(options(first.input))).toStrictEqual(first.expected);
   });
 
-  it('puts the ACS constants in: scp 1792, tsv 1, csi = String(iat), skypeid = raw id without 8:', () => {
+  it('puts the ACS constants in: scp 1792, tsv 2, csi = String(iat), skypeid = raw id without 8:', () => {
     expect(ACS_SCP_CONSTANT).toBe(1792);
-    expect(TOKEN_CONTRACT_VERSION).toBe(1);
+    expect(TOKEN_CONTRACT_VERSION).toBe(2);
     for (const v of vectors.buildClaims) {
       const c = buildClaims(options(v.input));
       expect(c.scp).toBe(1792);
-      expect(c.tsv).toBe(1);
+      expect(c.tsv).toBe(2);
       expect(c.csi).toBe(String(c.iat));
       expect(`8:${c.skypeid}`).toBe(c.sub);
       expect(c.nbf).toBe(c.iat);
@@ -143,9 +144,15 @@ describe('parseClaims', () => {
     }
   });
 
-  it('ignores claims it does not know (forward-compatible additions within tsv 1)', () => {
+  it('ignores claims it does not know (forward-compatible additions within a version)', () => {
     const base = vectors.parseClaimsInvalid.base;
     expect(parseClaims({ ...base, x5t: 'abc', extra: { nested: true } })).toStrictEqual(base);
+  });
+
+  it('accepts the previous contract version (tsv 1), so tokens minted before an upgrade live on', () => {
+    const base = { ...vectors.parseClaimsInvalid.base, tsv: 1 };
+    expect(SUPPORTED_TOKEN_CONTRACT_VERSIONS).toEqual([1, 2]);
+    expect(parseClaims(base)).toStrictEqual(base);
   });
 
   it.each(vectors.parseClaimsInvalid.cases.map((c) => [c.name, c] as const))('%s', (_name, vector) => {

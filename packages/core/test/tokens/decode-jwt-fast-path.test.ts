@@ -41,6 +41,7 @@ function reference(token: unknown, maxLength = MAX_TOKEN_LENGTH): Outcome {
   const hv = header.value as Record<string, unknown>;
   if (typeof hv.alg !== 'string') return fail("header has no 'alg'");
   if (hv.kid !== undefined && typeof hv.kid !== 'string') return fail("header 'kid' is not a string");
+  if ('crit' in hv) return fail("header has a 'crit' member this verifier does not understand");
   const payload = json(p, 'payload');
   if (!('value' in payload)) return payload as Outcome;
   const signature = bytes(s);

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import { TesseraError } from '@tessera/core';
+import { TesseraError, toLowS } from '@tessera/core';
 
 /**
  * ES256 signing on worker threads, handed over in shared memory. The event loop is the issue path's bottleneck, and
@@ -20,7 +20,7 @@ import { TesseraError } from '@tessera/core';
 export interface SigningWorker {
   /** Makes a private key (PKCS#8 PEM) available to the worker under `kid`. */
   register(kid: string, privateKeyPem: string): void;
-  /** The raw (IEEE P1363, 64-byte) ES256 signature of the ASCII `signingInput` with key `kid`. */
+  /** The raw (IEEE P1363, 64-byte) low-S ES256 signature of the ASCII `signingInput` with key `kid`. */
   sign(kid: string, signingInput: string): Promise<Uint8Array>;
   /** How many of the threads are running (they start on demand). */
   threadsStarted(): number;
@@ -263,7 +263,8 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
         if (state !== DONE && state !== FAILED) break;
         const waiter = thread.waiting[slot] as Waiter;
         thread.waiting[slot] = undefined;
-        const signature = state === DONE ? thread.sigs.slice(64 * slot, 64 * slot + 64) : undefined;
+        // Low-S on the copy (token contract version 2): a byte compare, and a 32-byte subtraction half the time.
+        const signature = state === DONE ? toLowS(thread.sigs.slice(64 * slot, 64 * slot + 64)) : undefined;
         Atomics.store(thread.meta, META * slot, FREE);
         thread.tail = (slot + 1) % slots;
         thread.inFlight--;
@@ -322,7 +323,7 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
     return new Promise((resolve, reject) => {
       sign('sha256', Buffer.from(input, 'latin1'), { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {
         if (error) reject(signingFailed());
-        else resolve(signature);
+        else resolve(toLowS(signature));
       });
     });
   };

@@ -1,9 +1,9 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { assembleJwt, encodeJwtSegment, textToBase64Url } from '@tessera/core';
+import { assembleJwt, encodeJwtSegment, textToBase64Url, toLowS } from '@tessera/core';
 import { TOKEN_ALG } from './signing-key.js';
 import type { SigningWorker } from './signing-worker.js';
 
-/** Signs a token payload into a compact JWT with the active key. */
+/** Signs a token payload into a compact JWT with the active key; the ES256 signature is always low-S (s ≤ n/2). */
 export interface TokenSigner {
   readonly kid: string;
   /** `payloadJson` is the claims as JSON text: core's `encodeClaimsJson`, or `JSON.stringify` of `buildClaims`. */
@@ -28,7 +28,7 @@ export function createTokenSigner(kid: string, key: KeyObject, worker?: SigningW
       return new Promise((resolve, reject) => {
         sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }, (error, signature) => {
           if (error) reject(error);
-          else resolve(assembleJwt(input, signature));
+          else resolve(assembleJwt(input, toLowS(signature))); // contract version 2: low-S only
         });
       });
     },

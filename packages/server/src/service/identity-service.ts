@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   encodeClaimsJson,
   checkRevocation,
+  checkSignatureForm,
   checkTokenTimes,
   decodeJwt,
   parseClaims,
@@ -228,6 +229,7 @@ export function createIdentityService(deps: IdentityServiceDeps) {
           throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE', 'Token signature is invalid.');
         }
         const claims = parseClaims(decoded.payload);
+        checkSignatureForm(claims.tsv, decoded.signature);
         if (claims.iss !== resource.issuer)
           throw new TesseraError('ERR_TOKEN_WRONG_ISSUER', 'Token issuer is foreign.');
         if (claims.aud !== resource.audience)

@@ -52,6 +52,23 @@ function expectDenied(res: RawResponse, inner: string, message?: string | RegExp
   else if (message !== undefined) expect(error.message).toMatch(message);
 }
 
+/** A correctly signed create whose Authorization parameters are written from the valid signature. */
+async function sendRewritten(params: (signature: string) => string, dateHeader = 'x-ms-date') {
+  const signed = signRequest({ method: 'POST', pathAndQuery: CREATE, host, body: '', accessKey: ts.primaryKey });
+  const res = await rawRequest({
+    baseUrl: ts.url,
+    method: 'POST',
+    path: CREATE,
+    headers: {
+      [dateHeader]: signed.date,
+      'x-ms-content-sha256': signed.contentHash,
+      authorization: `HMAC-SHA256 ${params(signed.signature)}`,
+    },
+  });
+  if (res.status !== 201) expect(res.text).not.toContain(signed.signature.slice(0, 20));
+  return res;
+}
+
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toUTCString();
 
 describe('HMAC failures: 401 Denied with a distinct innererror.code', () => {
@@ -142,11 +159,46 @@ describe('HMAC failures: 401 Denied with a distinct innererror.code', () => {
     codes.set('wrong key', 'ERR_AUTH_SIGNATURE_MISMATCH');
   });
 
-  it('a signature that is not even base64 → ERR_AUTH_SIGNATURE_MISMATCH', async () => {
+  it('a signature that is not even base64 → ERR_AUTH_MALFORMED', async () => {
     const res = await send(CREATE, {
       headers: { authorization: 'HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=!!!' },
     });
-    expectDenied(res, 'ERR_AUTH_SIGNATURE_MISMATCH');
+    expectDenied(res, 'ERR_AUTH_MALFORMED', /base64/);
+  });
+
+  // Issue #16: one signature has one spelling. Each variant below decodes (with a forgiving base64 decoder) to the
+  // valid signature's bytes, so before the fix each was accepted as the same credential.
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  it.each([
+    ['unpadded', (s: string) => s.slice(0, -1)],
+    ['base64url', (s: string) => Buffer.from(s, 'base64').toString('base64url')],
+    ['non-zero trailing bits', (s: string) => `${s.slice(0, 42)}${B64[B64.indexOf(s.charAt(42)) | 1]}=`],
+    ['extra padding', (s: string) => `${s}=`],
+    ['a space inside', (s: string) => `${s.slice(0, 20)} ${s.slice(20)}`],
+  ])('a valid signature spelled non-canonically (%s) → 401 ERR_AUTH_MALFORMED', async (_n, respell) => {
+    const res = await sendRewritten((s) => {
+      expect(respell(s)).not.toBe(s);
+      return `SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${respell(s)}`;
+    });
+    expectDenied(res, 'ERR_AUTH_MALFORMED', /base64/);
+  });
+
+  it.each([
+    [
+      'Signature twice',
+      (s: string) => `SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${s}&Signature=${s}`,
+    ],
+    [
+      'SignedHeaders twice',
+      (s: string) => `SignedHeaders=x-ms-date;host;x-ms-content-sha256&signedheaders=host&Signature=${s}`,
+    ],
+  ])('an Authorization header carrying a parameter twice (%s) → 401 ERR_AUTH_MALFORMED', async (_n, params) => {
+    expectDenied(await sendRewritten(params), 'ERR_AUTH_MALFORMED', /more than once/);
+  });
+
+  it('the same request with the signature as sent is accepted (the rewrites above are all that differs)', async () => {
+    const res = await sendRewritten((s) => `SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=${s}`);
+    expect(res.status, res.text).toBe(201);
   });
 
   it('tampered path: signed for one identity, sent for another → ERR_AUTH_SIGNATURE_MISMATCH, nothing revoked', async () => {
@@ -224,17 +276,7 @@ describe('HMAC success', () => {
   });
 
   it('older SDKs signing SignedHeaders=date;host;x-ms-content-sha256 with the Date header are accepted', async () => {
-    const signed = signRequest({ method: 'POST', pathAndQuery: CREATE, host, body: '', accessKey: ts.primaryKey });
-    const res = await rawRequest({
-      baseUrl: ts.url,
-      method: 'POST',
-      path: CREATE,
-      headers: {
-        date: signed.date,
-        'x-ms-content-sha256': signed.contentHash,
-        authorization: `HMAC-SHA256 SignedHeaders=date;host;x-ms-content-sha256&Signature=${signed.signature}`,
-      },
-    });
+    const res = await sendRewritten((s) => `SignedHeaders=date;host;x-ms-content-sha256&Signature=${s}`, 'date');
     expect(res.status, res.text).toBe(201);
   });
 

@@ -61,7 +61,7 @@ function expectClaims(
   expect(payload.resourceLocation).toBe('unitedstates');
   expect(payload.rgn).toBe('amer');
   expect(payload.scp).toBe(1792);
-  expect(payload.tsv).toBe(1);
+  expect(payload.tsv).toBe(2);
   expect(payload.rev).toBe(expected.rev ?? 0);
   expect(payload.akv).toBe('primary.1');
   expect(payload.iss).toBe(`urn:tessera:resource:${ts.server.resourceId}`);

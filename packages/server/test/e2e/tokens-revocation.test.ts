@@ -198,6 +198,36 @@ describe('introspection says why a token is not valid', () => {
     const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: 'not-a-key' })).toString('base64url');
     expect(await introspect(target, `${header}.${p}.${s}`)).toEqual({ active: false, reason: 'ERR_TOKEN_UNKNOWN_KEY' });
   });
+
+  // Issue #16, token contract version 2: one valid form per token. ECDSA's (r, n − s) twin of a valid signature verifies
+  // too; the server mints low-S only and refuses the high-S twin of its own tsv-2 token.
+  it('the high-S twin of a minted token (tsv 2) → ERR_TOKEN_BAD_SIGNATURE, while the token itself is active', async () => {
+    const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+    const [h, p, sig = ''] = token.split('.');
+    const bytes = Buffer.from(sig, 'base64url');
+    const low = BigInt(`0x${bytes.subarray(32).toString('hex')}`);
+    expect(decodeToken(token).payload.tsv).toBe(2);
+    expect(low <= N / 2n).toBe(true);
+    const high = Buffer.concat([bytes.subarray(0, 32), Buffer.from((N - low).toString(16).padStart(64, '0'), 'hex')]);
+    expect((await introspect(target, token)).active).toBe(true);
+    expect(await introspect(target, `${h}.${p}.${high.toString('base64url')}`)).toEqual({
+      active: false,
+      reason: 'ERR_TOKEN_BAD_SIGNATURE',
+    });
+  });
+
+  // RFC 7515 §4.1.11: a `crit` the recipient does not understand MUST be rejected (before the signature is looked at).
+  it.each([
+    ['an extension', { crit: ['exp'], exp: 1 }],
+    ['an empty list', { crit: [] }],
+    ['b64', { crit: ['b64'], b64: false }],
+  ])('a header with crit naming %s → ERR_TOKEN_MALFORMED', async (_label, extra) => {
+    const [, p, s] = token.split('.');
+    const header = Buffer.from(
+      JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: decodeToken(token).header.kid, ...extra }),
+    ).toString('base64url');
+    expect(await introspect(target, `${header}.${p}.${s}`)).toEqual({ active: false, reason: 'ERR_TOKEN_MALFORMED' });
+  });
 });
 
 describe('token times (startServer clock option)', () => {

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
+import { isHighS } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { createSigningWorker, type SigningWorker, type SigningWorkerOptions } from '../../src/crypto/signing-worker.js';
 
@@ -33,6 +34,8 @@ describe('signing worker (ES256 on worker threads, shared-memory slots)', () => 
     const signatures = await Promise.all(inputs.map((input) => worker.sign('a', input)));
     signatures.forEach((signature, i) => {
       expect(signature.length).toBe(64);
+      // Token contract version 2 (issue #16): low-S only, from the slots and from libuv's pool alike.
+      expect(isHighS(signature)).toBe(false);
       expect(checks(a.publicKey, inputs[i] ?? '', signature)).toBe(true);
       expect(checks(a.publicKey, inputs[(i + 1) % inputs.length] ?? '', signature)).toBe(inputs.length === 1);
     });
@@ -101,6 +104,15 @@ describe('signing worker (ES256 on worker threads, shared-memory slots)', () => 
 
   it('an input longer than a slot (5,000 bytes) is signed too', () =>
     withWorker({}, (worker, a) => signsEachOwn(worker, a, ['L'.repeat(5000), 'short'])));
+
+  it("libuv's pool path (inputs longer than a slot) emits low-S only: 64 signatures, none high", () =>
+    withWorker({}, (worker, a) =>
+      signsEachOwn(
+        worker,
+        a,
+        Array.from({ length: 64 }, (_, i) => `${'L'.repeat(4100)}${i}`),
+      ),
+    ));
 
   it('a key the thread cannot import fails its signatures with ERR_INTERNAL; other keys keep working', () =>
     withWorker({}, async (worker, a) => {

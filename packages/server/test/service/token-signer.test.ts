@@ -1,5 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { buildClaims, decodeJwt, encodeClaimsJson, encodeSigningInput, formatRawId, parseClaims } from '@tessera/core';
+import {
+  buildClaims,
+  decodeJwt,
+  encodeClaimsJson,
+  encodeSigningInput,
+  formatRawId,
+  isHighS,
+  parseClaims,
+} from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { createTokenSigner, verifyTokenSignature } from '../../src/crypto/token-signer.js';
 
@@ -34,4 +42,14 @@ describe('token signer (issue hot path)', () => {
       expect(verifyTokenSignature(decoded.signingInput, decoded.signature, publicKey)).toBe(true);
     });
   }
+
+  // Issue #16: node:crypto signs high-S about half the time; without normalisation some of 64 would be high.
+  it('emits low-S signatures only (token contract version 2), each verifying', async () => {
+    const signer = createTokenSigner('kid-1', privateKey);
+    for (let i = 0; i < 64; i++) {
+      const decoded = decodeJwt(await signer.sign(JSON.stringify({ n: i })));
+      expect(isHighS(decoded.signature)).toBe(false);
+      expect(verifyTokenSignature(decoded.signingInput, decoded.signature, publicKey)).toBe(true);
+    }
+  });
 });

@@ -8,8 +8,10 @@ import {
   buildStringToSign,
   encodeSigningInput,
   formatRawId,
+  isHighS,
   parseHmacAuthorization,
   type TokenScope,
+  toLowS,
 } from '@tessera/core';
 
 export const ISSUER = 'urn:tessera:resource:test';
@@ -45,6 +47,19 @@ export interface MintOptions {
   /** Overrides applied to the payload after buildClaims. */
   patch?: Record<string, unknown>;
   header?: Record<string, unknown>;
+  /** The ECDSA `s` form: `low` (default, what the server mints) or `high` (its malleated twin, s → n − s). */
+  s?: 'low' | 'high';
+}
+
+/** The order of P-256: (r, n − s) verifies wherever (r, s) does. */
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The high-S twin of a low-S P1363 signature (BigInt, independent of core's byte arithmetic). */
+function toHighS(signature: Uint8Array): Uint8Array {
+  if (isHighS(signature)) return signature;
+  const s = BigInt(`0x${Buffer.from(signature.subarray(32)).toString('hex')}`);
+  signature.set(Buffer.from((P256_N - s).toString(16).padStart(64, '0'), 'hex'), 32);
+  return signature;
 }
 
 export function newRawId(): string {
@@ -69,10 +84,8 @@ export function mint(options: MintOptions): string {
   const payload = { ...claims, ...options.patch };
   const header = options.header ?? { alg: 'ES256', typ: 'JWT', kid: options.key.kid };
   const input = encodeSigningInput(header as { alg: string }, payload);
-  return assembleJwt(
-    input,
-    sign('sha256', Buffer.from(input), { key: options.key.privateKey, dsaEncoding: 'ieee-p1363' }),
-  );
+  const signature = sign('sha256', Buffer.from(input), { key: options.key.privateKey, dsaEncoding: 'ieee-p1363' });
+  return assembleJwt(input, options.s === 'high' ? toHighS(signature) : toLowS(signature));
 }
 
 interface FeedConnection {
