@@ -13,7 +13,8 @@ import {
 /** How the CLI reaches and authenticates to a server's admin API. */
 export type AdminTarget =
   | { readonly kind: 'hmac'; readonly endpoint: string; readonly accessKey: string; readonly ca: string | undefined }
-  | { readonly kind: 'bearer'; readonly endpoint: string; readonly token: string; readonly ca: string | undefined };
+  | { readonly kind: 'bearer'; readonly endpoint: string; readonly token: string; readonly ca: string | undefined }
+  | { readonly kind: 'anonymous'; readonly endpoint: string; readonly ca: string | undefined };
 
 /** The flags every admin command shares. */
 export const TARGET_OPTIONS = {
@@ -77,17 +78,43 @@ export interface TargetValues {
   ca?: string;
 }
 
+/**
+ * {@link adminTarget}, or, without credentials, the bare `--endpoint` (`TESSERA_ENDPOINT`) for public reads (JWKS,
+ * discovery); undefined when not even an endpoint is given.
+ */
+export function optionalTarget(
+  values: TargetValues,
+  env: Readonly<Record<string, string | undefined>>,
+): AdminTarget | undefined {
+  const given = (flag: keyof TargetValues, variable: string) =>
+    values[flag] ?? env[variable] ?? env[`${variable}_FILE`];
+  const endpoint = values.endpoint ?? env.TESSERA_ENDPOINT;
+  const credentials =
+    given('connection-string', 'TESSERA_CONNECTION_STRING') ?? given('bearer-token', 'TESSERA_BEARER_TOKEN');
+  if (
+    credentials === undefined &&
+    values['connection-string-file'] === undefined &&
+    values['bearer-token-file'] === undefined
+  ) {
+    if (endpoint === undefined) return undefined;
+    return { kind: 'anonymous', endpoint: normalizeEndpoint(endpoint), ca: readCa(values, env) };
+  }
+  return adminTarget(values, env);
+}
+
+function readCa(values: TargetValues, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const caPath = values.ca ?? env.TESSERA_CA;
+  if (caPath === undefined) return undefined;
+  try {
+    return readFileSync(caPath, 'utf8');
+  } catch {
+    throw configError('ca', `Invalid --ca: cannot read '${caPath}'.`);
+  }
+}
+
 /** Resolves the target from flags, then `TESSERA_*` variables (each secret also from a file). */
 export function adminTarget(values: TargetValues, env: Readonly<Record<string, string | undefined>>): AdminTarget {
-  const caPath = values.ca ?? env.TESSERA_CA;
-  let ca: string | undefined;
-  if (caPath !== undefined) {
-    try {
-      ca = readFileSync(caPath, 'utf8');
-    } catch {
-      throw configError('ca', `Invalid --ca: cannot read '${caPath}'.`);
-    }
-  }
+  const ca = readCa(values, env);
   const token = secretValue('bearer-token', values['bearer-token'], values['bearer-token-file'], env);
   const connectionString =
     token === undefined || values['connection-string'] !== undefined || values['connection-string-file'] !== undefined
@@ -139,8 +166,8 @@ export async function sendRequest(
   const text = options.body === undefined ? '' : JSON.stringify(options.body);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.anonymous === true) {
-    // no credentials
+  if (options.anonymous === true || target.kind === 'anonymous') {
+    // public reads: no credentials
   } else if (target.kind === 'bearer') {
     headers.authorization = `Bearer ${target.token}`;
   } else {

@@ -1,11 +1,20 @@
+import { createRequire } from 'node:module';
 import { isTesseraError } from '@tessera/core';
 import { AUDIT_USAGE, auditCommand } from './audit-command.js';
+import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
+import { IDENTITIES_USAGE, identitiesCommand } from './identities-command.js';
 import { CHAT_SERVICE_USAGE, chatServiceCommand } from './chat-service-command.js';
 import { TARGET_USAGE } from './admin-request.js';
 import { KEYS_USAGE, keysCommand } from './keys-command.js';
 import { ROLES_USAGE, rolesCommand } from './roles-command.js';
 import { envName, SERVE_SETTINGS, serveCommand } from './serve-command.js';
+import { TOKEN_USAGE, tokenCommand } from './token-inspect-command.js';
 import { TOKEN_SERVICE_USAGE, tokenServiceCommand } from './token-service-command.js';
+
+/** The version of `@tessera/cli` (its package.json). */
+export function cliVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
 
 /** The usage text of `tessera`. */
 export function usage(): string {
@@ -19,9 +28,13 @@ ${KEYS_USAGE}
 ${TARGET_USAGE}
 ${ROLES_USAGE}
 ${AUDIT_USAGE}
+${IDENTITIES_USAGE}
+${TOKEN_USAGE}
+${DOCTOR_USAGE}
 ${TOKEN_SERVICE_USAGE}
 ${CHAT_SERVICE_USAGE}
   help               this text
+  --version          the version of @tessera/cli
 `;
 }
 
@@ -50,6 +63,17 @@ export async function main(
         return 0;
       case 'audit':
         await auditCommand(rest, env);
+        return 0;
+      case 'identities':
+        await identitiesCommand(rest, env);
+        return 0;
+      case 'token':
+        return await tokenCommand(rest, env);
+      case 'doctor':
+        return await doctorCommand(rest, env);
+      case '--version':
+      case 'version':
+        process.stdout.write(`${cliVersion()}\n`);
         return 0;
       case undefined:
       case 'help':
