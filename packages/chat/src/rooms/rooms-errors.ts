@@ -52,11 +52,6 @@ export const ROOMS_ERRORS = {
     acsCode: 'Conflict',
     message: 'The Repeatability-Request-ID was already used with a different request.',
   },
-  ERR_ROOMS_FORBIDDEN: {
-    status: 403,
-    acsCode: 'Forbidden',
-    message: 'The caller lacks the data action this operation needs.',
-  },
   ERR_ROOMS_NOT_FOUND: { status: 404, acsCode: 'NotFound', message: 'The server cannot find the requested resource.' },
   ERR_ROOMS_BODY_TOO_LARGE: {
     status: 413,
@@ -67,11 +62,6 @@ export const ROOMS_ERRORS = {
     status: 415,
     acsCode: 'UnsupportedMediaType',
     message: 'The request content type is not accepted; send application/json.',
-  },
-  ERR_ROOMS_STORE_UNAVAILABLE: {
-    status: 503,
-    acsCode: 'ServiceUnavailable',
-    message: 'The rooms store cannot be reached; try again later.',
   },
   ERR_ROOMS_INTERNAL: {
     status: 500,
@@ -166,6 +156,7 @@ const TESSERA_WIRE: Partial<Record<TesseraErrorCode, { status: number; acsCode: 
   ERR_FORBIDDEN: { status: 403, acsCode: 'Forbidden' },
   ERR_ISSUER_UNAVAILABLE: { status: 503, acsCode: 'ServiceUnavailable' },
   ERR_STORE_UNAVAILABLE: { status: 503, acsCode: 'ServiceUnavailable' },
+  ERR_REVOCATION_STALE: { status: 503, acsCode: 'ServiceUnavailable' },
 };
 
 /**

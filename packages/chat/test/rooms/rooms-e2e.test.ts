@@ -11,15 +11,12 @@ import { CommunicationIdentityClient } from '@azure/communication-identity';
 import { type RoomParticipant, RoomsClient } from '@azure/communication-rooms';
 import { CAPABILITY_TABLE, ROOM_OPERATIONS, ROOM_ROLE_TABLE, ROOM_ROLES, type RoomRole } from '@tessera/core';
 import { createNodeVerifier } from '@tessera/verifier/node';
-import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatPlugin } from '../../src/chat-plugin.js';
 import { createPostgresRoomsStore } from '../../src/rooms/postgres-rooms-store.js';
 import type { RoomsStore } from '../../src/rooms/rooms-store.js';
 import { createSqliteRoomsStore } from '../../src/rooms/sqlite-rooms-store.js';
-import { createSqliteChatStore } from '../../src/store/sqlite-chat-store.js';
-import { type IdentityServer, signedFetch, startIdentityServer } from './rooms-helpers.js';
+import { type IdentityServer, type Plane, signedFetch, startIdentityServer, startPlane } from './rooms-helpers.js';
 
 const DAY = 86_400_000;
 const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -40,33 +37,6 @@ afterAll(async () => {
   await verifier?.close();
   await identity?.stop();
 });
-
-interface Plane {
-  readonly app: FastifyInstance;
-  readonly endpoint: string;
-  readonly client: RoomsClient;
-}
-
-/** The chat plugin with rooms on a free port, sharing `roomsStore`; `skewMs` shifts the rooms' clock. */
-async function startPlane(roomsStore: RoomsStore, dir: string, skewMs = 0): Promise<Plane> {
-  const chatStore = createSqliteChatStore({ path: join(dir, `chat-${randomBytes(3).toString('hex')}.db`) });
-  await chatStore.migrate();
-  const app = Fastify();
-  const secret = Buffer.from(identity.accessKey, 'base64');
-  await app.register(chatPlugin, {
-    verifier,
-    store: chatStore,
-    clock: () => Date.now() + skewMs,
-    rooms: { store: roomsStore, accessKeys: () => [{ name: 'primary', secret }], pageSize: 3, maxParticipants: 20 },
-  });
-  app.addHook('onClose', () => chatStore.close());
-  const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  const endpoint = `${address}/`;
-  const client = new RoomsClient(`endpoint=${endpoint};accesskey=${identity.accessKey}`, {
-    allowInsecureConnection: true,
-  });
-  return { app, endpoint, client };
-}
 
 async function newUser(): Promise<CommunicationUserIdentifier> {
   return identityClient.createUser();
@@ -120,7 +90,7 @@ describe.each(stores)('Rooms over the wire on %s', (_name, makeStore) => {
   beforeAll(async () => {
     ({ store, cleanup } = await makeStore());
     await store.migrate();
-    plane = await startPlane(store, dir);
+    plane = await startPlane({ identity, verifier, store, dir });
     client = plane.client;
   });
 
@@ -456,7 +426,7 @@ describe.each(stores)('Rooms over the wire on %s', (_name, makeStore) => {
         code: 'ERR_ROOM_NOT_OPEN',
       });
       // The same store seen 181 days later: the room (180 days by default) has closed.
-      const later = await startPlane(store, dir, 181 * DAY);
+      const later = await startPlane({ identity, verifier, store, dir, skewMs: 181 * DAY });
       try {
         // Signed at the shifted clock too: the plane's clock also judges x-ms-date.
         const r = await signedFetch(

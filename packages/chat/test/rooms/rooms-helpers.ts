@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { RoomsClient } from '@azure/communication-rooms';
 import { buildStringToSign, formatHmacAuthorization } from '@tessera/core';
+import type { Verifier } from '@tessera/verifier';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { chatPlugin } from '../../src/chat-plugin.js';
+import type { RoomsStore } from '../../src/rooms/rooms-store.js';
+import { createSqliteChatStore } from '../../src/store/sqlite-chat-store.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
@@ -102,4 +108,43 @@ export async function signedFetch(
   });
   const raw = await res.text();
   return { status: res.status, headers: res.headers, json: raw === '' ? undefined : JSON.parse(raw) };
+}
+
+/** The chat plugin with rooms, listening on a free port. */
+export interface Plane {
+  readonly app: FastifyInstance;
+  readonly endpoint: string;
+  /** The official client, on this plane with the identity server's access key. */
+  readonly client: RoomsClient;
+  readonly connectionString: string;
+}
+
+/**
+ * Starts the chat plugin with `rooms` on `store` (as `tessera chat-service` would run it), accepting the identity
+ * server's access key; `skewMs` shifts the plane's clock (rooms windows and x-ms-date alike).
+ */
+export async function startPlane(options: {
+  readonly identity: IdentityServer;
+  readonly verifier: Verifier;
+  readonly store: RoomsStore;
+  readonly dir: string;
+  readonly skewMs?: number;
+}): Promise<Plane> {
+  const chatStore = createSqliteChatStore({ path: join(options.dir, `chat-${randomBytes(3).toString('hex')}.db`) });
+  await chatStore.migrate();
+  const app = Fastify();
+  const secret = Buffer.from(options.identity.accessKey, 'base64');
+  const skew = options.skewMs ?? 0;
+  await app.register(chatPlugin, {
+    verifier: options.verifier,
+    store: chatStore,
+    clock: () => Date.now() + skew,
+    rooms: { store: options.store, accessKeys: () => [{ name: 'primary', secret }], pageSize: 3, maxParticipants: 20 },
+  });
+  app.addHook('onClose', () => chatStore.close());
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const endpoint = `${address}/`;
+  const connectionString = `endpoint=${endpoint};accesskey=${options.identity.accessKey}`;
+  const client = new RoomsClient(connectionString, { allowInsecureConnection: true });
+  return { app, endpoint, client, connectionString };
 }
