@@ -169,6 +169,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Hooks take Fastify's callback form, not async: an async hook costs a promise per request on the hot path.
   // One log line per request at level info; below it (the level is fixed for the process) no hook runs at all.
   const requestLog = deps.logger.isLevelEnabled('info');
+  // --log-level debug: one more line per request at the decision points (who authenticated with which key, which
+  // data action and rate limit allowed it, or why it was refused). Codes and labels only, never a secret or URL.
+  const debugLog = deps.logger.isLevelEnabled('debug');
   app.addHook('onRequest', (request, reply, done) => {
     if (requestLog) request.startedAt = process.hrtime.bigint();
     const given = request.headers['x-ms-client-request-id'];
@@ -223,6 +226,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.request.errorCode = body.error.innererror.code;
     const retryAfter = error instanceof TesseraError ? error.details?.retryAfterSeconds : undefined;
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
+    if (debugLog && status < 500) {
+      const request = reply.request;
+      deps.logger.debug(
+        {
+          op: request.operation,
+          requestId: request.clientRequestId,
+          status,
+          code: body.error.innererror.code,
+          principal: request.principal === undefined ? 'unauthenticated' : principalLabel(request.principal),
+          action: error instanceof TesseraError ? error.details?.action : undefined,
+          retryAfterSeconds: retryAfter,
+        },
+        'request refused',
+      );
+    }
     // A store outage is logged once by the store's availability tracker (start-server.ts), not per request.
     if (status >= 500 && body.error.innererror.code !== 'ERR_STORE_UNAVAILABLE')
       deps.logger.error(
@@ -277,6 +295,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       if (typeof (request.params as Record<string, unknown> | undefined)?.id === 'string') idParam(request);
       authorize(principal, options.action);
       if (options.rateLimit !== undefined) deps.rateLimiter.take(principalLabel(principal), options.rateLimit);
+      if (debugLog) {
+        deps.logger.debug(
+          {
+            op: options.operation,
+            requestId: request.clientRequestId,
+            principal: principalLabel(principal),
+            keyVersion: principal.kind === 'accessKey' ? principal.key.version : undefined,
+            action: options.action,
+            rateLimit: options.rateLimit === undefined ? 'none' : `${options.rateLimit} allowed`,
+          },
+          'request authorized',
+        );
+      }
       return handler(request, reply, { version, principal, body: parseJsonObject(request.rawBody) });
     };
     // Not async: HMAC answers synchronously, and then the route's promise is the handler's own (no extra promise and
