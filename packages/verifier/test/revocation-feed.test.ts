@@ -6,6 +6,7 @@ import {
   mint,
   newRawId,
   rejection,
+  T0,
   until,
 } from './helpers/fake-identity-server.js';
 
@@ -138,6 +139,43 @@ describe('revocation feed consumer', () => {
     server.send('snapshot', { seq: 5, identities: [], keys: { primary: 1, secondary: 1 } }, 5);
     await until(() => verifier.status().seq === 5);
     await expect(verifier.verify(mint({ key: server.key, rawId: id, nowMs: Date.now() }))).resolves.toBeDefined();
+  });
+
+  it('forgets revocation facts once every token they refuse has expired (1440 + 15 min after the server made them)', async () => {
+    const server = new FakeIdentityServer();
+    let now = T0;
+    const old = newRawId();
+    const undated = newRawId();
+    const recent = newRawId();
+    // `undated`: a server from before entries carried their time; such an entry is kept for ever.
+    server.snapshot = {
+      seq: 2,
+      identities: [
+        { id: old, epoch: 1, deleted: false, at: T0 },
+        { id: undated, epoch: 1, deleted: false },
+      ],
+      keys: { primary: 1, secondary: 1 },
+    };
+    const verifier = start(server, { clock: () => now });
+    await verifier.ready();
+    const verdict = async (rawId: string) =>
+      verifier.verify(mint({ key: server.key, rawId, nowMs: now })).then(
+        () => 'valid',
+        (error: { code?: string }) => error.code,
+      );
+    const retention = (1440 + 15) * 60_000;
+    now = T0 + retention - 1;
+    server.send('identity.revoked', { seq: 3, at: now, identityId: recent, epoch: 1 }, 3);
+    await until(() => verifier.status().seq === 3);
+    // Not yet: a token revoked at T0 could still be valid (rev 0 here stands for it).
+    expect(await verdict(old)).toBe('ERR_TOKEN_REVOKED');
+    // Past it, and a minute on (the state is pruned at most once a minute):
+    now = T0 + retention + 60_000;
+    server.heartbeat(3);
+    await until(() => verifier.status().lastEventAt === now);
+    expect(await verdict(old)).toBe('valid');
+    expect(await verdict(undated)).toBe('ERR_TOKEN_REVOKED');
+    expect(await verdict(recent)).toBe('ERR_TOKEN_REVOKED');
   });
 
   it('an idle connection (no heartbeat within the bound) is dropped and reopened', async () => {

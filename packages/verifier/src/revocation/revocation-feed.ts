@@ -1,6 +1,6 @@
 import type { FetchLike } from '../discovery.js';
 import type { VerifierLogger } from '../logger.js';
-import type { RevocationStateStore } from './revocation-state.js';
+import { REVOCATION_RETENTION_MS, type RevocationStateStore } from './revocation-state.js';
 import type { RequestSigner } from './sign-request.js';
 import { type SseEvent, SseParser } from './sse-parser.js';
 
@@ -48,6 +48,14 @@ function isInt(value: unknown): value is number {
 
 class FeedProtocolError extends Error {}
 
+/** How often the revocation state forgets facts older than {@link REVOCATION_RETENTION_MS}. */
+const PRUNE_INTERVAL_MS = 60_000;
+
+/** The server time of an entry (`at`, Unix ms), or undefined when absent or malformed (then it is kept for ever). */
+function timeOf(value: unknown): number | undefined {
+  return isInt(value) ? value : undefined;
+}
+
 // setTimeout fires at once for delays above 2^31-1 ms; longer bounds are clamped.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -71,6 +79,7 @@ export class RevocationFeed {
   #synced = false;
   #syncWaiters: Array<() => void> = [];
   #wake: (() => void) | undefined;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RevocationFeedOptions) {
     this.#o = options;
@@ -231,12 +240,12 @@ export class RevocationFeed {
           throw new FeedProtocolError('snapshot is malformed');
         }
         if (!isInt(keys.primary) || !isInt(keys.secondary)) throw new FeedProtocolError('snapshot keys are malformed');
-        const list: Array<{ id: string; epoch: number; deleted: boolean }> = [];
+        const list: Array<{ id: string; epoch: number; deleted: boolean; at: number | undefined }> = [];
         for (const item of identities) {
           if (!isRecord(item) || typeof item.id !== 'string' || !isInt(item.epoch)) {
             throw new FeedProtocolError('snapshot identity is malformed');
           }
-          list.push({ id: item.id, epoch: item.epoch, deleted: item.deleted === true });
+          list.push({ id: item.id, epoch: item.epoch, deleted: item.deleted === true, at: timeOf(item.at) });
         }
         state.applySnapshot({ seq, identities: list, keys: { primary: keys.primary, secondary: keys.secondary } });
         this.#markSynced();
@@ -244,11 +253,11 @@ export class RevocationFeed {
       }
       case 'identity.revoked':
       case 'identity.deleted': {
-        const { seq, identityId, epoch } = data;
+        const { seq, identityId, epoch, at } = data;
         if (!isInt(seq) || typeof identityId !== 'string' || !isInt(epoch)) {
           throw new FeedProtocolError(`${event.event} is malformed`);
         }
-        state.applyIdentity(seq, identityId, epoch, event.event === 'identity.deleted');
+        state.applyIdentity(seq, identityId, epoch, event.event === 'identity.deleted', timeOf(at));
         break;
       }
       case 'key.regenerated': {
@@ -263,7 +272,13 @@ export class RevocationFeed {
         // heartbeat, and anything newer servers add: proof of life only.
         break;
     }
-    this.#lastEventAt = this.#o.clock();
+    const now = this.#o.clock();
+    this.#lastEventAt = now;
+    // At most once a minute (heartbeats come every few seconds): forget facts no unexpired token can be refused by.
+    if (now - this.#prunedAt >= PRUNE_INTERVAL_MS) {
+      this.#prunedAt = now;
+      state.prune(now - REVOCATION_RETENTION_MS);
+    }
   }
 
   #markSynced(): void {

@@ -111,7 +111,7 @@ export class FakeIdentityServer {
   /** The snapshot new subscribers without Last-Event-ID get. */
   snapshot = {
     seq: 0,
-    identities: [] as Array<{ id: string; epoch: number; deleted: boolean }>,
+    identities: [] as Array<{ id: string; epoch: number; deleted: boolean; at?: number }>,
     keys: { primary: 1, secondary: 1 },
   };
   /** Whether to send the snapshot automatically on connect. */
