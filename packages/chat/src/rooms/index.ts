@@ -68,3 +68,4 @@ export {
 } from './rooms-store.js';
 export { createSqliteRoomsStore, type SqliteRoomsStoreOptions } from './sqlite-rooms-store.js';
 export { createPostgresRoomsStore, type PostgresRoomsStoreOptions } from './postgres-rooms-store.js';
+export { openRoomsStore } from './open-rooms-store.js';
