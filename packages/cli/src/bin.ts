@@ -2,4 +2,5 @@
 import { main } from './main.js';
 
 const code = await main(process.argv.slice(2), process.env);
-if (process.argv[2] !== 'serve' || code !== 0) process.exit(code);
+// Long-running commands keep the process alive (their servers hold it open); the others exit with their code.
+if (!['serve', 'chat-service'].includes(process.argv[2] ?? '') || code !== 0) process.exit(code);
