@@ -210,10 +210,22 @@ describe('OIDC token verifier: claims', () => {
     for (const token of ['', 'a.b', 'a.b.c', 'not-a-jwt', 'x'.repeat(20_000)]) {
       expect(await codeOf(verifier.verify(token))).toBe('ERR_TOKEN_MALFORMED');
     }
-    const crit = signJwt(key, claims(fixture.issuer), { crit: ['exp'] });
-    const error = await verifier.verify(crit).catch((e: unknown) => e);
-    expect(isTesseraError(error, 'ERR_TOKEN_MALFORMED')).toBe(true);
-    expect(String((error as Error).message)).not.toContain(crit.split('.')[2]);
+    // RFC 7515 §4.1.11 (issue #16): any crit is refused, whatever it names; each token here is correctly signed.
+    for (const header of [
+      { crit: ['exp'] },
+      { crit: ['exp'], exp: 1 },
+      { crit: [] },
+      { crit: ['b64'], b64: true },
+      { crit: ['kid'] },
+      { crit: 'exp' },
+    ]) {
+      const crit = signJwt(key, claims(fixture.issuer), header);
+      const error = await verifier.verify(crit).catch((e: unknown) => e);
+      expect(isTesseraError(error, 'ERR_TOKEN_MALFORMED'), JSON.stringify(header)).toBe(true);
+      expect(String((error as Error).message)).toMatch(/crit/);
+      expect(String((error as Error).message)).not.toContain(crit.split('.')[2]);
+    }
+    expect(fixture.jwksFetches).toBe(0); // refused before any key is fetched
   });
 
   it('accepts tokens up to maxTokenLength (Entra tokens with many groups are long)', async () => {

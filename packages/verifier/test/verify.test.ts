@@ -125,21 +125,46 @@ describe('verify: every error code', () => {
   // Issue #16: tokens have one valid form. From contract version 2 the signature must be low-S; a high-S signature
   // (what node:crypto produces half the time, and the malleated twin of any valid token) is refused. Tokens of version
   // 1, minted before the upgrade, are accepted in either form while they live.
-  it('tsv 2: the low-S token verifies and its high-S twin is ERR_TOKEN_BAD_SIGNATURE; tsv 1 verifies in both forms', async () => {
-    const h = await harness();
-    const key = h.server.key;
-    const rawId = newRawId();
-    const low = mint({ key, rawId, s: 'low' });
-    const high = mint({ key, rawId, s: 'high' });
-    expect(await h.verifier.verify(low)).toMatchObject({ identity: rawId });
-    const error = await rejection(h.verifier.verify(high));
-    expect(error.code).toBe('ERR_TOKEN_BAD_SIGNATURE');
-    expect(error.message).toMatch(/low-S/);
-    for (const s of ['low', 'high'] as const) {
-      const legacy = mint({ key, rawId, s, patch: { tsv: 1 } });
-      expect((await h.verifier.verify(legacy)).claims.tsv).toBe(1);
-    }
-  });
+  it.each([
+    ['WebCrypto', {}],
+    ['node:crypto', { signatureVerifier: nodeSignatureVerifier() }],
+  ] as const)(
+    'tsv 2: the low-S token verifies and its high-S twin is ERR_TOKEN_BAD_SIGNATURE; tsv 1 verifies in both forms (%s)',
+    async (_n, extra) => {
+      const h = await harness(extra);
+      const key = h.server.key;
+      const rawId = newRawId();
+      const low = mint({ key, rawId, s: 'low' });
+      const high = mint({ key, rawId, s: 'high' });
+      expect(await h.verifier.verify(low)).toMatchObject({ identity: rawId });
+      const error = await rejection(h.verifier.verify(high));
+      expect(error.code).toBe('ERR_TOKEN_BAD_SIGNATURE');
+      expect(error.message).toMatch(/low-S/);
+      for (const s of ['low', 'high'] as const) {
+        const legacy = mint({ key, rawId, s, patch: { tsv: 1 } });
+        expect((await h.verifier.verify(legacy)).claims.tsv).toBe(1);
+      }
+    },
+  );
+
+  // The other spelling of the same signature: the 86-character segment has 4 spare bits that lenient decoders ignore.
+  it.each([
+    ['WebCrypto', {}],
+    ['node:crypto', { signatureVerifier: nodeSignatureVerifier() }],
+  ] as const)(
+    'a token whose signature segment is respelled with non-zero spare bits → ERR_TOKEN_MALFORMED (%s)',
+    async (_n, extra) => {
+      const h = await harness(extra);
+      const token = mint({ key: h.server.key });
+      await expect(h.verifier.verify(token)).resolves.toBeDefined();
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const respelled = `${token.slice(0, -1)}${alphabet.charAt(alphabet.indexOf(token.charAt(token.length - 1)) | 1)}`;
+      expect(Buffer.from(respelled.split('.')[2] ?? '', 'base64url')).toEqual(
+        Buffer.from(token.split('.')[2] ?? '', 'base64url'),
+      );
+      expect(await code(h.verifier.verify(respelled))).toBe('ERR_TOKEN_MALFORMED');
+    },
+  );
 
   // RFC 7515 §4.1.11: a recipient MUST reject a `crit` it does not understand; this verifier understands none.
   it.each([

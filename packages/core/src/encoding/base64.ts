@@ -106,8 +106,19 @@ export function base64ToBytes(text: string): Uint8Array | undefined {
  * always the length). Together: strict, and on Node about twice as fast as `atob` plus a copy into bytes.
  */
 export function isBase64UrlCandidate(part: string): boolean {
-  if (part.length % 4 === 1 || part.includes('+') || part.includes('/')) return false;
+  if (part.length % 4 === 1 || part.includes('+') || part.includes('/') || !hasCanonicalTail(part)) return false;
   return NodeBuffer === undefined || NodeBuffer.byteLength(part, 'utf8') === part.length;
+}
+
+/**
+ * The unused low bits of the last character are zero (RFC 4648 §3.5: canonical encoding). Both decoders ignore them,
+ * so without this check one byte string has 4 or 16 spellings — and a token's signature segment as many valid twins.
+ */
+function hasCanonicalTail(part: string): boolean {
+  const rest = part.length % 4;
+  if (rest === 0) return true;
+  const value = LOOKUP[part.charCodeAt(part.length - 1)] ?? -1; // -1 (outside the alphabet) fails too
+  return (value & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
 /** The number of bytes `part` decodes to when every character is in the alphabet: ⌊3n/4⌋. */
@@ -161,7 +172,8 @@ function nodeBase64UrlToBytesStrict(buffer: BufferLike, part: string): NodeBytes
 
 /** The Buffer-free strict base64url decoder used outside Node, on `atob` (exported for tests; not in the barrel). */
 export function portableBase64UrlToBytesStrict(part: string): Uint8Array | undefined {
-  if (part.length % 4 === 1 || part.includes('+') || part.includes('/')) return undefined; // atob refuses > U+00FF
+  // atob refuses characters above U+00FF itself
+  if (part.length % 4 === 1 || part.includes('+') || part.includes('/') || !hasCanonicalTail(part)) return undefined;
   let binary: string;
   try {
     binary = atob(part.replaceAll('-', '+').replaceAll('_', '/'));

@@ -52,3 +52,29 @@ describe('strict base64url decoder: Buffer path and portable atob path agree wit
     });
   }
 });
+
+// Issue #16: one byte string, one spelling. Both decoders ignore a segment's unused trailing bits, so before the fix
+// a 64-byte ES256 signature had 16 spellings (86 characters carry 4 spare bits), each a valid twin of the token.
+describe('strict base64url refuses non-canonical trailing bits (Node and portable decoders)', () => {
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  it.each([1, 2, 31, 32, 64])(
+    '%i bytes: the canonical form decodes, every other spelling of the tail is refused',
+    (n) => {
+      const bytes = new Uint8Array(randomBytes(n));
+      const canonical = Buffer.from(bytes).toString('base64url');
+      expect(base64UrlToBytesStrict(canonical)).toEqual(bytes);
+      expect(portableBase64UrlToBytesStrict(canonical)).toEqual(bytes);
+      const spare = canonical.length % 4 === 2 ? 4 : canonical.length % 4 === 3 ? 2 : 0;
+      const last = ALPHABET.indexOf(canonical.charAt(canonical.length - 1));
+      let refused = 0;
+      for (let low = 1; low < 2 ** spare; low++) {
+        const respelled = `${canonical.slice(0, -1)}${ALPHABET.charAt(last | low)}`;
+        expect(Buffer.from(respelled, 'base64url')).toEqual(Buffer.from(bytes)); // what a forgiving decoder reads
+        expect(base64UrlToBytesStrict(respelled)).toBeUndefined();
+        expect(portableBase64UrlToBytesStrict(respelled)).toBeUndefined();
+        refused++;
+      }
+      expect(refused).toBe(2 ** spare - 1);
+    },
+  );
+});

@@ -9,15 +9,19 @@ type Outcome = { ok: unknown } | { code: string; message: string };
 
 const fail = (what: string): Outcome => ({ code: 'ERR_TOKEN_MALFORMED', message: `Token is malformed: ${what}.` });
 
-/** RFC 7515 compact JWS decoding, written for clarity: strict unpadded base64url, strict UTF-8, JSON objects. */
+/** RFC 7515 compact JWS decoding, written for clarity: strict canonical unpadded base64url, strict UTF-8, JSON objects. */
 function reference(token: unknown, maxLength = MAX_TOKEN_LENGTH): Outcome {
   if (typeof token !== 'string' || token.length === 0) return fail('not a string');
   if (token.length > maxLength) return fail('too long');
   const parts = token.split('.');
   if (parts.length !== 3) return fail('expected three dot-separated parts');
   const [h = '', p = '', s = ''] = parts;
-  const bytes = (part: string) =>
-    /^[A-Za-z0-9_-]*$/.test(part) && part.length % 4 !== 1 ? Buffer.from(part, 'base64url') : undefined;
+  // Canonical (RFC 4648 §3.5): re-encoding the bytes gives the part back, so non-zero trailing bits are refused.
+  const bytes = (part: string) => {
+    if (!/^[A-Za-z0-9_-]*$/.test(part) || part.length % 4 === 1) return undefined;
+    const decoded = Buffer.from(part, 'base64url');
+    return decoded.toString('base64url') === part ? decoded : undefined;
+  };
   const json = (part: string, name: string): Record<string, unknown> | Outcome => {
     const raw = bytes(part);
     let text: string;
