@@ -102,16 +102,22 @@ function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
+function badCursor() {
+  return badArgument('continuationToken', 'The continuation token is not one this service issued.');
+}
+
+/** A continuation token back to its object; 400 for anything this service did not issue. */
 function decodeCursor(text: unknown): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
+  if (typeof text !== 'string' || text.length > 256) throw badCursor();
+  let value: unknown;
   try {
-    if (typeof text !== 'string' || text.length > 256) throw new Error('bad');
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('bad');
-    return value as Record<string, unknown>;
+    value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
   } catch {
-    throw badArgument('continuationToken', 'The continuation token is not one this service issued.');
+    throw badCursor();
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw badCursor();
+  return value as Record<string, unknown>;
 }
 
 /** The absolute link to the next page, on the host the client called (the one it signs). */
@@ -260,14 +266,8 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
     guarded('rooms/read', async (request) => {
       const version = versionOf(request);
       const cursor = decodeCursor((request.query as Record<string, unknown>).continuationToken);
-      const after =
-        cursor === undefined
-          ? undefined
-          : typeof cursor.c === 'number' && typeof cursor.i === 'string'
-            ? { createdAt: cursor.c, id: cursor.i }
-            : (() => {
-                throw badArgument('continuationToken', 'The continuation token is not one this service issued.');
-              })();
+      if (cursor !== undefined && (typeof cursor.c !== 'number' || typeof cursor.i !== 'string')) throw badCursor();
+      const after = cursor === undefined ? undefined : { createdAt: cursor.c as number, id: cursor.i as string };
       const rooms = await store.listRooms(pageSize + 1, after);
       const page = rooms.slice(0, pageSize);
       const last = page[page.length - 1];
@@ -324,7 +324,7 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
       const cursor = decodeCursor((request.query as Record<string, unknown>).continuationToken);
       const afterPosition = cursor === undefined ? undefined : cursor.p;
       if (afterPosition !== undefined && (typeof afterPosition !== 'number' || !Number.isSafeInteger(afterPosition))) {
-        throw badArgument('continuationToken', 'The continuation token is not one this service issued.');
+        throw badCursor();
       }
       const rows = await store.listParticipants(roomId, pageSize + 1, afterPosition);
       const page = rows.slice(0, pageSize);

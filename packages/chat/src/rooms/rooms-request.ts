@@ -132,8 +132,8 @@ export function parseParticipants(value: unknown, rules: ParticipantRules): Part
   const removals = new Set<string>();
   for (const [key, properties] of entries) {
     if (!isRawId(key)) throw new RoomsError(rules.invalidIdentifier, { target: 'participants' });
-    const rawId = parseRawId(key).rawId;
-    if (rules.resourceId !== undefined && parseRawId(key).resourceId !== rules.resourceId.toLowerCase()) {
+    const { rawId, resourceId } = parseRawId(key);
+    if (rules.resourceId !== undefined && resourceId !== rules.resourceId.toLowerCase()) {
       throw new RoomsError('ERR_ROOMS_PARTICIPANTS_INVALID', {
         message: 'A participant belongs to another Communication Services resource.',
         target: 'participants',

@@ -25,6 +25,7 @@ beforeAll(async () => {
     store,
     verifier,
     publicHost: HOST,
+    resourceId: '11111111-2222-4333-8444-555555555555',
     accessKeys: () => [{ name: 'primary', secret: KEY }],
     maxParticipants: 5,
   });
@@ -168,6 +169,20 @@ describe('Rooms bad input', () => {
     const over = await send('PATCH', `/rooms/${roomId}/participants?${API}`, { participants: two });
     expect(over.json.error?.innererror?.code).toBe('ERR_ROOMS_TOO_MANY_PARTICIPANTS');
     expect(await store.countParticipants(roomId)).toBe(4);
+  });
+
+  it('with resourceId set, a participant of another resource is refused on create and update', async () => {
+    const foreign = USER.replace('11111111-2222-4333-8444-555555555555', 'aaaaaaaa-2222-4333-8444-555555555555');
+    const body = { participants: { [foreign]: { role: 'Attendee' } } };
+    for (const [method, url] of [
+      ['POST', `/rooms?${API}`],
+      ['PATCH', `/rooms/${roomId}/participants?${API}`],
+    ] as const) {
+      const r = await send(method, url, body);
+      expect(r.status, method).toBe(400);
+      expect(r.json.error?.innererror?.code).toBe('ERR_ROOMS_PARTICIPANTS_INVALID');
+    }
+    expect(await store.getParticipant(roomId, foreign)).toBeUndefined();
   });
 
   it('media type and size: 415 for another type, 413 above 256 KB', async () => {
