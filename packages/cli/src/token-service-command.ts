@@ -24,6 +24,11 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
   { flag: 'anonymous', kind: 'bool', help: 'accept guests (needs a policy rule matching anonymous)' },
   { flag: 'cors-origin', kind: 'list', help: 'browser origins allowed to call the API, comma-separated' },
   { flag: 'data-dir', kind: 'string', help: 'SQLite database and key file (default ./.tessera/token-service)' },
+  {
+    flag: 'store',
+    kind: 'string',
+    help: "'sqlite:<path>' (default sqlite:<data-dir>/token-service.db) or 'postgres://…[?schema=name]' to run many instances",
+  },
   { flag: 'encryption-key', kind: 'string', help: 'base64 32-byte AES-256-GCM key for the token cache' },
   { flag: 'ip-rate-limit', kind: 'string', help: "per client IP: '<limit>/<seconds>' or 'off' (default 120/60)" },
   {
@@ -119,6 +124,7 @@ export function parseTokenServiceArgs(
     host: str('host'),
     port: int('port'),
     dataDir: str('data-dir'),
+    store: str('store'),
     encryptionKey: str('encryption-key'),
     ipRateLimit: str('ip-rate-limit'),
     userRateLimit: str('user-rate-limit'),

@@ -34,8 +34,17 @@ export { JWS_ALGORITHMS, type JwsAlgorithm } from '@tessera/oidc';
 export { customIdFor, sessionCustomId } from './mapping/custom-id.js';
 export { sweepEphemeralIdentities, type SweepOptions, type SweepResult } from './mapping/sweep-ephemeral-identities.js';
 export { createTokenBox, type TokenBox } from './crypto/token-box.js';
-export { openTokenServiceStore, type TokenServiceStore, type SessionRecord } from './store/token-service-store.js';
-export { createKeyBuckets, parseRateRule, type KeyBuckets } from './limits/key-buckets.js';
+export {
+  openTokenServiceStore,
+  type TokenServiceStore,
+  type SessionRecord,
+  type BucketTake,
+} from './store/token-service-store.js';
+export {
+  openPostgresTokenServiceStore,
+  type PostgresTokenServiceStoreOptions,
+} from './store/postgres-token-service-store.js';
+export { createKeyBuckets, createStoreKeyBuckets, parseRateRule, type KeyBuckets } from './limits/key-buckets.js';
 export {
   TOKEN_SERVICE_ERRORS,
   TokenServiceError,

@@ -87,7 +87,7 @@ export async function startTokenService(options: StartTokenServiceOptions): Prom
     url: `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}/`,
     metricsUrl,
     sweep: (now) => {
-      if (handle === undefined) return Promise.resolve({ deleted: 0, failed: 0 });
+      if (handle === undefined) return Promise.resolve({ deleted: 0, failed: 0, expiredCacheRows: 0, skipped: true });
       return handle.sweep(now);
     },
     close() {

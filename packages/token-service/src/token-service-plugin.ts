@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_PREVIEW_API_VERSION, IdentityClient } from '@tessera/client';
-import { TesseraError } from '@tessera/core';
+import { type RateLimit, TesseraError, isTesseraError } from '@tessera/core';
 import { instrumentFastify } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,10 +15,10 @@ import { registerDemoRoutes } from './demo/demo-routes.js';
 import { TokenServiceError, toErrorResponse } from './errors/token-service-error.js';
 import { type Caller, authenticateCaller, verifyAppToken } from './http/authenticate.js';
 import { applyCors } from './http/cors.js';
-import { type KeyBuckets, createKeyBuckets } from './limits/key-buckets.js';
+import { type KeyBuckets, createKeyBuckets, createStoreKeyBuckets } from './limits/key-buckets.js';
 import { customIdFor } from './mapping/custom-id.js';
 import { type IssuedToken, type StartedSession, createIdentityBroker } from './mapping/identity-broker.js';
-import { sweepEphemeralIdentities } from './mapping/sweep-ephemeral-identities.js';
+import { type SweepResult, sweepEphemeralIdentities } from './mapping/sweep-ephemeral-identities.js';
 import {
   type Grant,
   type TokenRequest,
@@ -28,6 +28,7 @@ import {
   parseRequestedScopes,
   resolveGrant,
 } from './policy/resolve-grant.js';
+import { openPostgresTokenServiceStore } from './store/postgres-token-service-store.js';
 import { openTokenServiceStore } from './store/token-service-store.js';
 
 /** Per-request facts for the one log line (never a token, secret or claim). */
@@ -40,7 +41,7 @@ interface RequestFacts {
 /** The token service's handle on a mounted instance: run the sweeper by hand (tests, cron jobs). */
 export interface TokenServiceHandle {
   /** Deletes the identities of expired ephemeral sessions now, as of `now` (default: the service clock). */
-  sweep(now?: number): Promise<{ deleted: number; failed: number }>;
+  sweep(now?: number): Promise<SweepResult>;
   readonly options: ResolvedTokenServiceOptions;
 }
 
@@ -106,7 +107,10 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
         : new IdentityClient(options.identity.endpoint, options.identity.credential, {
             apiVersion: DEFAULT_PREVIEW_API_VERSION,
           });
-  const store = openTokenServiceStore(join(resolved.dataDir, 'token-service.db'));
+  const store =
+    resolved.store.kind === 'sqlite'
+      ? openTokenServiceStore(resolved.store.path)
+      : await openPostgresTokenServiceStore({ connectionString: resolved.store.url, schema: resolved.store.schema });
   const broker = createIdentityBroker({
     client,
     store,
@@ -127,12 +131,21 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
     anonymous: resolved.anonymous,
     rolesClaim: resolved.policy.rolesClaim,
   };
-  const ipBuckets = resolved.ipRateLimit && createKeyBuckets(resolved.ipRateLimit, clock);
-  const userBuckets = resolved.userRateLimit && createKeyBuckets(resolved.userRateLimit, clock);
-  const guestBuckets: KeyBuckets | undefined =
-    resolved.anonymousPerIpPerHour > 0
-      ? createKeyBuckets({ limit: resolved.anonymousPerIpPerHour, windowSeconds: 3600 }, clock)
-      : undefined;
+  // On a shared store (PostgreSQL) limits and guest caps hold across every instance; alone, they live in memory.
+  const buckets = (rule: RateLimit): KeyBuckets =>
+    store.shared ? createStoreKeyBuckets(store, rule, clock) : createKeyBuckets(rule, clock);
+  const ipBuckets = resolved.ipRateLimit && buckets(resolved.ipRateLimit);
+  const userBuckets = resolved.userRateLimit && buckets(resolved.userRateLimit);
+  const guestRule = { limit: resolved.anonymousPerIpPerHour, windowSeconds: 3600 };
+  const guestBuckets: KeyBuckets | undefined = resolved.anonymousPerIpPerHour > 0 ? buckets(guestRule) : undefined;
+  // A bucket untouched for its whole window is full again, the same as none: the sweeper drops those.
+  const longestWindowMs =
+    Math.max(
+      guestRule.windowSeconds,
+      resolved.ipRateLimit?.windowSeconds ?? 0,
+      resolved.userRateLimit?.windowSeconds ?? 0,
+    ) * 1000;
+  const sweeperOwner = randomUUID();
   const cors = {
     origins: resolved.corsOrigins,
     anyOrigin: resolved.corsAnyOrigin,
@@ -142,9 +155,15 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   const metrics = options.metrics;
   if (metrics !== undefined) instrumentFastify(app, { metrics: metrics.requests, tracing: metrics.tracing });
 
-  let sweeping: Promise<{ deleted: number; failed: number }> | undefined;
+  let sweeping: Promise<SweepResult> | undefined;
   const sweep = (now = clock()) => {
-    sweeping ??= sweepEphemeralIdentities({ client, store, now }).finally(() => {
+    sweeping ??= sweepEphemeralIdentities({
+      client,
+      store,
+      now,
+      owner: sweeperOwner,
+      pruneBucketsBefore: store.shared ? now - longestWindowMs : undefined,
+    }).finally(() => {
       sweeping = undefined;
     });
     return sweeping;
@@ -157,7 +176,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
               if (r.deleted + r.failed > 0)
                 log.info({ deleted: r.deleted, failed: r.failed }, 'ephemeral identities swept');
             },
-            () => log.warn({ code: 'ERR_INTERNAL' }, 'sweep failed'),
+            (error: unknown) => log.warn({ code: isTesseraError(error) ? error.code : 'ERR_INTERNAL' }, 'sweep failed'),
           );
         }, resolved.sweepIntervalMs)
       : undefined;
@@ -166,7 +185,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   app.addHook('onClose', async () => {
     if (timer !== undefined) clearInterval(timer);
     await sweeping?.catch(() => undefined);
-    store.close();
+    await store.close();
   });
 
   // JSON bodies are parsed here so a bad one is our 400, not a framework message; anything else is 415.
@@ -193,7 +212,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
     reply.header('x-content-type-options', 'nosniff');
     applyCors(request, reply, cors);
     if (ipBuckets !== undefined && request.method !== 'OPTIONS' && !request.url.endsWith('/healthz')) {
-      const taken = ipBuckets.take(`ip:${request.ip}`);
+      const taken = await ipBuckets.take(`ip:${request.ip}`);
       metrics?.rateLimit('ip', taken.allowed);
       if (!taken.allowed)
         throw tooMany('ERR_RATE_LIMITED', 'Too many requests from this IP address.', taken.retryAfterMs);
@@ -249,17 +268,17 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
     if (identityId !== undefined) f.identityId = identityId;
   };
 
-  const takeUser = (key: string) => {
+  const takeUser = async (key: string) => {
     if (userBuckets === undefined) return;
-    const taken = userBuckets.take(key);
+    const taken = await userBuckets.take(key);
     metrics?.rateLimit('user', taken.allowed);
     if (!taken.allowed) throw tooMany('ERR_RATE_LIMITED', 'Too many token requests for this user.', taken.retryAfterMs);
   };
-  const takeGuestIdentity = (request: FastifyRequest) => {
+  const takeGuestIdentity = async (request: FastifyRequest) => {
     if (guestBuckets === undefined) {
       throw tooMany('ERR_ANONYMOUS_CAP', 'Guest identities are capped at 0 per IP address per hour.', 3_600_000);
     }
-    const taken = guestBuckets.take(`guest:${request.ip}`);
+    const taken = await guestBuckets.take(`guest:${request.ip}`);
     metrics?.rateLimit('guest', taken.allowed);
     if (!taken.allowed) {
       throw tooMany(
@@ -281,9 +300,9 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
 
   const tokenFor = async (request: FastifyRequest, caller: Caller, ask: TokenRequest, fresh: boolean) => {
     if (caller.kind === 'session') {
-      const session = broker.session(caller.secret);
+      const session = await broker.session(caller.secret);
       note(request, 'session', session.identityId);
-      takeUser(`session:${session.id}`);
+      await takeUser(`session:${session.id}`);
       const rule = resolved.policy.rules.find((r) => r.name === session.rule);
       if (rule === undefined) {
         throw new TokenServiceError(
@@ -297,7 +316,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
     const principal = caller.kind === 'user' ? caller.user : caller.principal;
     const grant = resolveGrant(resolved.policy, principal, ask); // before anything is created
     if (caller.kind === 'user') {
-      takeUser(userKey(caller.user));
+      await takeUser(userKey(caller.user));
       if (grant.rule.identity === 'stable') {
         const identityId = await broker.stableIdentity(caller.user);
         note(request, 'user', identityId);
@@ -314,7 +333,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
       }
     } else {
       if (fresh) throw new TokenServiceError('ERR_AUTH_MISSING', 'Refreshing needs Authorization: Session <secret>.');
-      takeGuestIdentity(request);
+      await takeGuestIdentity(request);
     }
     const started = await broker.startSession(
       caller.kind === 'user' ? userKey(caller.user) : 'guest',
@@ -337,12 +356,12 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   app.get('/api/user', routeOptions, async (request) => {
     const caller = await authenticate(request);
     if (caller.kind === 'session') {
-      const session = broker.session(caller.secret);
+      const session = await broker.session(caller.secret);
       note(request, 'session', session.identityId);
       return identityBody(session.identityId, 'ephemeral');
     }
     if (caller.kind === 'user') {
-      const identityId = broker.knownStableIdentity(caller.user);
+      const identityId = await broker.knownStableIdentity(caller.user);
       note(request, 'user', identityId);
       if (identityId !== undefined) return identityBody(identityId, 'stable');
     }
@@ -357,7 +376,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   app.post('/api/user', routeOptions, async (request, reply) => {
     const caller = await authenticate(request);
     if (caller.kind === 'session') {
-      const session = broker.session(caller.secret);
+      const session = await broker.session(caller.secret);
       note(request, 'session', session.identityId);
       return identityBody(session.identityId, 'ephemeral');
     }
@@ -369,13 +388,13 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
         'No policy rule matches this caller, so no identity is created.',
       );
     }
-    if (caller.kind === 'user') takeUser(userKey(caller.user));
+    if (caller.kind === 'user') await takeUser(userKey(caller.user));
     if (caller.kind === 'user' && rule.identity === 'stable') {
       const identityId = await broker.stableIdentity(caller.user);
       note(request, 'user', identityId);
       return identityBody(identityId, 'stable');
     }
-    if (caller.kind === 'guest') takeGuestIdentity(request);
+    if (caller.kind === 'guest') await takeGuestIdentity(request);
     const started = await broker.startSession(
       caller.kind === 'user' ? userKey(caller.user) : 'guest',
       rule.name,
@@ -393,7 +412,7 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   app.delete('/api/user', routeOptions, async (request, reply) => {
     const caller = await authenticate(request);
     if (caller.kind === 'session') {
-      const session = broker.session(caller.secret);
+      const session = await broker.session(caller.secret);
       note(request, 'session', session.identityId);
       await broker.endSession(session);
       return reply.code(204).send();
@@ -404,8 +423,8 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
         'Guests end their session with Authorization: Session <secret>.',
       );
     }
-    takeUser(userKey(caller.user));
-    note(request, 'user', broker.knownStableIdentity(caller.user));
+    await takeUser(userKey(caller.user));
+    note(request, 'user', await broker.knownStableIdentity(caller.user));
     await broker.deleteStableIdentity(caller.user);
     return reply.code(204).send();
   });

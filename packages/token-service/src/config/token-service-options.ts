@@ -76,6 +76,12 @@ export interface TokenServiceOptions {
   readonly bodyLimit?: number;
   /** SQLite database and generated key live here. Default `./.tessera/token-service`. */
   readonly dataDir?: string;
+  /**
+   * Where sessions, mappings, the token cache, rate limits and guest caps live: `sqlite:<path>` (default
+   * `sqlite:<dataDir>/token-service.db`, one instance) or `postgres://…[?schema=name]` (any number of instances
+   * behind one address; docs/token-service-scaling.md).
+   */
+  readonly store?: string;
   /** base64 32-byte AES-256-GCM key for the token cache. Default: `<dataDir>/token-cache.key`, created mode 0600. */
   readonly encryptionKey?: string;
   /** Cache issued tokens (encrypted) and hand them out again while they have half their life left. Default true. */
@@ -109,6 +115,9 @@ export interface ResolvedTokenServiceOptions {
   readonly anonymousPerIpPerHour: number;
   readonly bodyLimit: number;
   readonly dataDir: string;
+  readonly store:
+    | { readonly kind: 'sqlite'; readonly path: string }
+    | { readonly kind: 'postgres'; readonly url: string; readonly schema: string | undefined };
   readonly encryptionKey: Uint8Array | undefined;
   readonly sweepIntervalMs: number;
   readonly clockToleranceSeconds: number;
@@ -182,6 +191,28 @@ function loadEncryptionKey(options: TokenServiceOptions, dataDir: string): Uint8
   return key;
 }
 
+/** `sqlite:<path>` or `postgres://…?schema=name` (the schema parameter is Tessera's, stripped before the driver). */
+function resolveStore(value: string | undefined, dataDir: string): ResolvedTokenServiceOptions['store'] {
+  if (value === undefined || value === '') return { kind: 'sqlite', path: join(dataDir, 'token-service.db') };
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length);
+    if (path === '') throw invalid('store', "sqlite: needs a path, e.g. 'sqlite:./.tessera/token-service.db'.");
+    return { kind: 'sqlite', path: resolve(path) };
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw invalid('store', 'is not a valid postgres:// URL.');
+    }
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    return { kind: 'postgres', url: url.toString(), schema };
+  }
+  throw invalid('store', "must be 'sqlite:<path>' or 'postgres://…'.");
+}
+
 /** Validates options and applies defaults. Throws `ERR_CONFIG_INVALID` whose `target` names the setting. */
 export function resolveTokenServiceOptions(options: TokenServiceOptions): ResolvedTokenServiceOptions {
   if (options.identity === undefined || options.identity === '') {
@@ -249,6 +280,7 @@ export function resolveTokenServiceOptions(options: TokenServiceOptions): Resolv
     anonymousPerIpPerHour: intIn('anonymous-per-ip-per-hour', options.anonymousPerIpPerHour, 20, 0, 1_000_000),
     bodyLimit: intIn('body-limit', options.bodyLimit, 16_384, 256, 1_048_576),
     dataDir,
+    store: resolveStore(options.store, dataDir),
     encryptionKey: loadEncryptionKey(options, dataDir),
     sweepIntervalMs: intIn('sweep-interval-ms', options.sweepIntervalMs, 60_000, 0, 86_400_000),
     clockToleranceSeconds: intIn('clock-tolerance', options.clockToleranceSeconds, 60, 0, 3600),

@@ -30,6 +30,7 @@ export const TOKEN_SERVICE_ERRORS = {
   ERR_IDENTITY_SERVER_UNAVAILABLE: { status: 503 },
   ERR_IDENTITY_SERVER_FAILED: { status: 502 },
   ERR_DEMO_UNAVAILABLE: { status: 503 },
+  ERR_STORE_UNAVAILABLE: { status: 503 },
   ERR_INTERNAL: { status: 500 },
 } as const satisfies Partial<Record<TesseraErrorCode, { status: number }>>;
 

@@ -1,9 +1,10 @@
 import { type BucketState, type RateLimit, TesseraError, takeToken } from '@tessera/core';
+import type { BucketTake, TokenServiceStore } from '../store/token-service-store.js';
 
 /** Token buckets keyed by IP address, user or anything else, all with one rule. */
 export interface KeyBuckets {
   /** Takes a token from `key`'s bucket: allowed, or refused with the wait in ms. */
-  take(key: string): { allowed: boolean; retryAfterMs: number };
+  take(key: string): Promise<BucketTake>;
 }
 
 /**
@@ -25,9 +26,17 @@ export function createKeyBuckets(rule: RateLimit, clock: () => number, maxKeys =
           if (now - state.updatedAt >= windowMs || buckets.size > maxKeys * 1.1) buckets.delete(k);
         }
       }
-      return { allowed: result.allowed, retryAfterMs: result.retryAfterMs };
+      return Promise.resolve({ allowed: result.allowed, retryAfterMs: result.retryAfterMs });
     },
   };
+}
+
+/**
+ * Token buckets kept in a shared store (PostgreSQL), so a limit holds across every instance behind one address:
+ * the same rule and arithmetic as {@link createKeyBuckets}, one atomic statement per take.
+ */
+export function createStoreKeyBuckets(store: TokenServiceStore, rule: RateLimit, clock: () => number): KeyBuckets {
+  return { take: (key) => store.takeFromBucket(key, rule, clock()) };
 }
 
 /**

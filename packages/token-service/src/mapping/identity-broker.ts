@@ -37,13 +37,13 @@ export interface IdentityBroker {
   /** The user's stable identity, created on first use; idempotent under concurrency (customId). */
   stableIdentity(user: AppUser): Promise<string>;
   /** The user's stable identity if this service knows it, without creating one. */
-  knownStableIdentity(user: AppUser): string | undefined;
+  knownStableIdentity(user: AppUser): Promise<string | undefined>;
   /** Deletes the user's stable identity (revoking its tokens) and the mapping; false when there was none. */
   deleteStableIdentity(user: AppUser): Promise<boolean>;
   /** Starts an ephemeral session with a fresh identity. */
   startSession(principal: string, rule: string, sessionMaxMinutes: number): Promise<StartedSession>;
   /** The live session for a secret, or `ERR_SESSION_INVALID`. */
-  session(secret: string): SessionRecord & { identityId: string };
+  session(secret: string): Promise<SessionRecord & { identityId: string }>;
   /** Ends a session now: its identity is deleted (tokens revoked). */
   endSession(session: SessionRecord): Promise<void>;
   /**
@@ -80,7 +80,7 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
       flight = (async () => {
         try {
           const identity = await client.createUser({ customId });
-          store.putMapping(customId, identity.id, clock());
+          await store.putMapping(customId, identity.id, clock());
           return identity.id;
         } catch (error) {
           throw identityServerError(error, 'createUser');
@@ -100,15 +100,15 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
     const result = await client.getToken(identityId, grant.scopes, { expiresInMinutes: grant.lifetimeMinutes });
     if (box !== undefined) {
       const key = cacheKey(identityId, grant);
-      store.putCachedToken(key, identityId, box.seal(result.token, key), result.expiresOn.getTime());
+      await store.putCachedToken(key, identityId, box.seal(result.token, key), result.expiresOn.getTime());
     }
     return { token: result.token, expiresOn: result.expiresOn, identityId, cached: false };
   };
 
-  const fromCache = (identityId: string, grant: Grant): IssuedToken | undefined => {
+  const fromCache = async (identityId: string, grant: Grant): Promise<IssuedToken | undefined> => {
     if (box === undefined) return undefined;
     const key = cacheKey(identityId, grant);
-    const row = store.getCachedToken(key);
+    const row = await store.getCachedToken(key);
     if (row === undefined) return undefined;
     const remaining = row.expiresAt - clock();
     if (remaining < Math.max(MIN_CACHED_REMAINING_MS, (grant.lifetimeMinutes * 60_000) / 2)) return undefined;
@@ -122,13 +122,13 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
     } catch (error) {
       if (!isGone(error)) throw identityServerError(error, 'deleteUser');
     }
-    store.deleteCachedTokens(identityId);
+    await store.deleteCachedTokens(identityId);
   };
 
   return {
     async stableIdentity(user) {
       const customId = customIdFor(user.issuer, user.subject);
-      return store.getMapping(customId) ?? createStable(customId);
+      return (await store.getMapping(customId)) ?? createStable(customId);
     },
 
     knownStableIdentity(user) {
@@ -138,9 +138,9 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
     async deleteStableIdentity(user) {
       const customId = customIdFor(user.issuer, user.subject);
       // The local row is only a cache: get-or-create finds the identity even if this instance never saw it.
-      const identityId = store.getMapping(customId) ?? (await createStable(customId));
+      const identityId = (await store.getMapping(customId)) ?? (await createStable(customId));
       await deleteIdentity(identityId);
-      store.deleteMapping(customId);
+      await store.deleteMapping(customId);
       return true;
     },
 
@@ -150,7 +150,7 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
       const id = randomUUID();
       // The row exists before the identity does, with a short deadline: a crash in between leaves a row the
       // sweeper clears (it finds the identity again by its customId), never an orphan identity.
-      store.insertSession({
+      await store.insertSession({
         id,
         secretHash: hashSecret(secret),
         rule,
@@ -165,15 +165,15 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
       } catch (error) {
         throw identityServerError(error, 'createUser');
       }
-      store.setSessionIdentity(id, identityId);
-      const session = store.sessionBySecretHash(hashSecret(secret));
+      await store.setSessionIdentity(id, identityId);
+      const session = await store.sessionBySecretHash(hashSecret(secret));
       if (session === undefined) throw new TokenServiceError('ERR_INTERNAL', 'The session vanished.');
       return { secret, session };
     },
 
-    session(secret) {
+    async session(secret) {
       const session =
-        secret.length > 0 && secret.length <= 128 ? store.sessionBySecretHash(hashSecret(secret)) : undefined;
+        secret.length > 0 && secret.length <= 128 ? await store.sessionBySecretHash(hashSecret(secret)) : undefined;
       const now = clock();
       if (
         session === undefined ||
@@ -193,14 +193,14 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
 
     async endSession(session) {
       const now = clock();
-      store.endSession(session.id, now);
+      await store.endSession(session.id, now);
       if (session.identityId !== undefined) await deleteIdentity(session.identityId);
-      store.markSwept(session.id, now);
+      await store.markSwept(session.id, now);
     },
 
     async issue(identityId, grant, issueOptions) {
       if (issueOptions.useCache) {
-        const hit = fromCache(identityId, grant);
+        const hit = await fromCache(identityId, grant);
         if (hit !== undefined) return hit;
       }
       let issued: IssuedToken;
@@ -208,9 +208,9 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
         issued = await mint(identityId, grant);
       } catch (error) {
         if (isGone(error) && issueOptions.stableUser !== undefined) {
-          store.deleteCachedTokens(identityId);
+          await store.deleteCachedTokens(identityId);
           const customId = customIdFor(issueOptions.stableUser.issuer, issueOptions.stableUser.subject);
-          store.deleteMapping(customId);
+          await store.deleteMapping(customId);
           const again = await createStable(customId);
           try {
             issued = await mint(again, grant);
@@ -228,7 +228,7 @@ export function createIdentityBroker(options: IdentityBrokerOptions): IdentityBr
       }
       if (issueOptions.session !== undefined) {
         // Never past the session's end: the sweeper deletes the identity once every token has expired.
-        store.extendSession(issueOptions.session.id, issued.expiresOn.getTime());
+        await store.extendSession(issueOptions.session.id, issued.expiresOn.getTime());
       }
       return issued;
     },

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { RateLimit } from '@tessera/core';
 import Database from 'better-sqlite3';
 
 /** An ephemeral session: one communication identity for as long as its tokens keep being refreshed. */
@@ -21,11 +22,27 @@ export interface SessionRecord {
   readonly sweptAt: number | undefined;
 }
 
-/** Durable state of the token service (SQLite). Mappings here are a cache: the identity server's customId is the truth. */
+/** What {@link TokenServiceStore.takeFromBucket} answers: allowed, or refused with the wait in ms. */
+export interface BucketTake {
+  readonly allowed: boolean;
+  readonly retryAfterMs: number;
+}
+
+/**
+ * Durable state of the token service: SQLite (one instance) or PostgreSQL (any number of instances behind one
+ * address; store/postgres-token-service-store.ts). Both pass `test/store/token-service-store-conformance.ts`.
+ * Mappings here are a cache: the identity server's customId is the truth.
+ */
 export interface TokenServiceStore {
-  getMapping(customId: string): string | undefined;
-  putMapping(customId: string, identityId: string, now: number): void;
-  deleteMapping(customId: string): void;
+  /**
+   * True when every instance on this store sees the same state (PostgreSQL): rate limits and guest caps then live
+   * in the store, so they hold across instances. False for SQLite, whose instance keeps them in memory.
+   */
+  readonly shared: boolean;
+
+  getMapping(customId: string): Promise<string | undefined>;
+  putMapping(customId: string, identityId: string, now: number): Promise<void>;
+  deleteMapping(customId: string): Promise<void>;
 
   insertSession(session: {
     id: string;
@@ -35,47 +52,68 @@ export interface TokenServiceStore {
     createdAt: number;
     maxUntil: number;
     tokensExpireAt: number;
-  }): void;
-  setSessionIdentity(id: string, identityId: string): void;
-  sessionBySecretHash(secretHash: string): SessionRecord | undefined;
+  }): Promise<void>;
+  setSessionIdentity(id: string, identityId: string): Promise<void>;
+  sessionBySecretHash(secretHash: string): Promise<SessionRecord | undefined>;
   /** Moves `tokensExpireAt` forward (never back). */
-  extendSession(id: string, tokensExpireAt: number): void;
-  endSession(id: string, now: number): void;
+  extendSession(id: string, tokensExpireAt: number): Promise<void>;
+  endSession(id: string, now: number): Promise<void>;
   /** Sessions whose tokens have all expired (or that ended) and whose identity is not yet deleted. */
-  dueSessions(now: number, limit: number): SessionRecord[];
-  markSwept(id: string, now: number): void;
+  dueSessions(now: number, limit: number): Promise<SessionRecord[]>;
+  markSwept(id: string, now: number): Promise<void>;
 
-  getCachedToken(cacheKey: string): { sealed: string; expiresAt: number } | undefined;
-  putCachedToken(cacheKey: string, identityId: string, sealed: string, expiresAt: number): void;
-  deleteCachedTokens(identityId: string): void;
-  deleteExpiredTokens(now: number): number;
+  getCachedToken(cacheKey: string): Promise<{ sealed: string; expiresAt: number } | undefined>;
+  putCachedToken(cacheKey: string, identityId: string, sealed: string, expiresAt: number): Promise<void>;
+  deleteCachedTokens(identityId: string): Promise<void>;
+  deleteExpiredTokens(now: number): Promise<number>;
 
-  close(): void;
+  /**
+   * Takes one token from `key`'s bucket under `rule` (core's token bucket: bursts up to the limit, refilled at
+   * limit per window), atomically, as of `now`.
+   */
+  takeFromBucket(key: string, rule: RateLimit, now: number): Promise<BucketTake>;
+  /** Drops buckets untouched since `before` (full again, so the same as absent); returns how many. */
+  pruneBuckets(before: number): Promise<number>;
+  /**
+   * Claims the sweeper's lease for `leaseMs` unless another owner holds an unexpired one: of the instances sharing
+   * a store, one sweeps at a time. True when `owner` holds it now.
+   */
+  claimSweep(owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /** Gives the lease up early (after a sweep), if `owner` holds it. */
+  releaseSweep(owner: string): Promise<void>;
+
+  close(): Promise<void>;
 }
 
-interface SessionRow {
+/** A `sessions` row as either store reads it (PostgreSQL returns bigint columns as strings). */
+export interface SessionRow {
   id: string;
   identity_id: string | null;
   rule: string;
   principal: string;
-  created_at: number;
-  max_until: number;
-  tokens_expire_at: number;
-  ended_at: number | null;
-  swept_at: number | null;
+  created_at: number | string;
+  max_until: number | string;
+  tokens_expire_at: number | string;
+  ended_at: number | string | null;
+  swept_at: number | string | null;
 }
 
-function toSession(row: SessionRow): SessionRecord {
+/** The columns of a {@link SessionRow}, in one place for both stores' queries. */
+export const SESSION_COLUMNS =
+  'id, identity_id, rule, principal, created_at, max_until, tokens_expire_at, ended_at, swept_at';
+
+/** A {@link SessionRow} as a {@link SessionRecord}. */
+export function toSession(row: SessionRow): SessionRecord {
   return {
     id: row.id,
     identityId: row.identity_id ?? undefined,
     rule: row.rule,
     principal: row.principal,
-    createdAt: row.created_at,
-    maxUntil: row.max_until,
-    tokensExpireAt: row.tokens_expire_at,
-    endedAt: row.ended_at ?? undefined,
-    sweptAt: row.swept_at ?? undefined,
+    createdAt: Number(row.created_at),
+    maxUntil: Number(row.max_until),
+    tokensExpireAt: Number(row.tokens_expire_at),
+    endedAt: row.ended_at === null ? undefined : Number(row.ended_at),
+    sweptAt: row.swept_at === null ? undefined : Number(row.swept_at),
   };
 }
 
@@ -93,6 +131,12 @@ CREATE TABLE IF NOT EXISTS token_cache (
   cache_key TEXT PRIMARY KEY, identity_id TEXT NOT NULL, sealed TEXT NOT NULL, expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS token_cache_identity ON token_cache (identity_id);
+CREATE TABLE IF NOT EXISTS buckets (
+  key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL, allowed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sweep_lease (
+  singleton INTEGER PRIMARY KEY CHECK (singleton = 1), owner TEXT NOT NULL, until INTEGER NOT NULL
+);
 `;
 
 /** Opens (and creates) the token service's SQLite database at `path` (`:memory:` for a throwaway one). */
@@ -114,13 +158,14 @@ export function openTokenServiceStore(path: string): TokenServiceStore {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     setSessionIdentity: db.prepare('UPDATE sessions SET identity_id = ? WHERE id = ?'),
-    sessionBySecret: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE secret_hash = ?'),
+    sessionBySecret: db.prepare<[string], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE secret_hash = ?`),
     extendSession: db.prepare('UPDATE sessions SET tokens_expire_at = MAX(tokens_expire_at, ?) WHERE id = ?'),
     endSession: db.prepare(
       'UPDATE sessions SET ended_at = ?, tokens_expire_at = MIN(tokens_expire_at, ?) WHERE id = ?',
     ),
     due: db.prepare<[number, number], SessionRow>(
-      'SELECT * FROM sessions WHERE swept_at IS NULL AND tokens_expire_at <= ? ORDER BY tokens_expire_at LIMIT ?',
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE swept_at IS NULL AND tokens_expire_at <= ?
+       ORDER BY tokens_expire_at LIMIT ?`,
     ),
     markSwept: db.prepare('UPDATE sessions SET swept_at = ? WHERE id = ?'),
     getToken: db.prepare<[string], { sealed: string; expires_at: number }>(
@@ -132,29 +177,64 @@ export function openTokenServiceStore(path: string): TokenServiceStore {
     ),
     deleteTokens: db.prepare('DELETE FROM token_cache WHERE identity_id = ?'),
     deleteExpired: db.prepare('DELETE FROM token_cache WHERE expires_at <= ?'),
+    // Core's takeToken in one statement: refill by elapsed time (capped at the limit), take one if there is one.
+    take: db.prepare<{ key: string; limit: number; rate: number; now: number }, { tokens: number; allowed: number }>(
+      `INSERT INTO buckets (key, tokens, updated_at, allowed) VALUES (@key, @limit - 1, @now, 1)
+       ON CONFLICT (key) DO UPDATE SET
+         tokens = CASE WHEN MIN(@limit, tokens + MAX(0, @now - updated_at) * @rate) >= 1
+                  THEN MIN(@limit, tokens + MAX(0, @now - updated_at) * @rate) - 1
+                  ELSE MIN(@limit, tokens + MAX(0, @now - updated_at) * @rate) END,
+         allowed = MIN(@limit, tokens + MAX(0, @now - updated_at) * @rate) >= 1,
+         updated_at = MAX(updated_at, @now)
+       RETURNING tokens, allowed`,
+    ),
+    pruneBuckets: db.prepare('DELETE FROM buckets WHERE updated_at < ?'),
+    claim: db.prepare(
+      `INSERT INTO sweep_lease (singleton, owner, until) VALUES (1, @owner, @until)
+       ON CONFLICT (singleton) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE sweep_lease.until <= @now OR sweep_lease.owner = @owner
+       RETURNING owner`,
+    ),
+    release: db.prepare('UPDATE sweep_lease SET until = 0 WHERE owner = ?'),
   };
+  // better-sqlite3 answers synchronously; the port is async for PostgreSQL's sake.
   return {
-    getMapping: (customId) => q.getMapping.get(customId)?.identity_id,
-    putMapping: (customId, identityId, now) => void q.putMapping.run(customId, identityId, now, now),
-    deleteMapping: (customId) => void q.deleteMapping.run(customId),
-    insertSession: (s) =>
+    shared: false,
+    getMapping: async (customId) => q.getMapping.get(customId)?.identity_id,
+    putMapping: async (customId, identityId, now) => void q.putMapping.run(customId, identityId, now, now),
+    deleteMapping: async (customId) => void q.deleteMapping.run(customId),
+    insertSession: async (s) =>
       void q.insertSession.run(s.id, s.secretHash, s.rule, s.principal, s.createdAt, s.maxUntil, s.tokensExpireAt),
-    setSessionIdentity: (id, identityId) => void q.setSessionIdentity.run(identityId, id),
-    sessionBySecretHash: (hash) => {
+    setSessionIdentity: async (id, identityId) => void q.setSessionIdentity.run(identityId, id),
+    sessionBySecretHash: async (hash) => {
       const row = q.sessionBySecret.get(hash);
       return row === undefined ? undefined : toSession(row);
     },
-    extendSession: (id, at) => void q.extendSession.run(at, id),
-    endSession: (id, now) => void q.endSession.run(now, now, id),
-    dueSessions: (now, limit) => q.due.all(now, limit).map(toSession),
-    markSwept: (id, now) => void q.markSwept.run(now, id),
-    getCachedToken: (key) => {
+    extendSession: async (id, at) => void q.extendSession.run(at, id),
+    endSession: async (id, now) => void q.endSession.run(now, now, id),
+    dueSessions: async (now, limit) => q.due.all(now, limit).map(toSession),
+    markSwept: async (id, now) => void q.markSwept.run(now, id),
+    getCachedToken: async (key) => {
       const row = q.getToken.get(key);
       return row === undefined ? undefined : { sealed: row.sealed, expiresAt: row.expires_at };
     },
-    putCachedToken: (key, identityId, sealed, expiresAt) => void q.putToken.run(key, identityId, sealed, expiresAt),
-    deleteCachedTokens: (identityId) => void q.deleteTokens.run(identityId),
-    deleteExpiredTokens: (now) => q.deleteExpired.run(now).changes,
-    close: () => db.close(),
+    putCachedToken: async (key, identityId, sealed, expiresAt) =>
+      void q.putToken.run(key, identityId, sealed, expiresAt),
+    deleteCachedTokens: async (identityId) => void q.deleteTokens.run(identityId),
+    deleteExpiredTokens: async (now) => q.deleteExpired.run(now).changes,
+    takeFromBucket: async (key, rule, now) => {
+      const rate = rule.limit / (rule.windowSeconds * 1000);
+      const row = q.take.get({ key, limit: rule.limit, rate, now });
+      return bucketTake(row?.allowed === 1, row?.tokens ?? 0, rate);
+    },
+    pruneBuckets: async (before) => q.pruneBuckets.run(before).changes,
+    claimSweep: async (owner, now, leaseMs) => q.claim.get({ owner, now, until: now + leaseMs }) !== undefined,
+    releaseSweep: async (owner) => void q.release.run(owner),
+    close: async () => void db.close(),
   };
+}
+
+/** The answer of a bucket whose state after the take is `tokens` (refill rate `ratePerMs`), as core's takeToken. */
+export function bucketTake(allowed: boolean, tokens: number, ratePerMs: number): BucketTake {
+  return { allowed, retryAfterMs: allowed ? 0 : Math.ceil((1 - tokens) / ratePerMs) };
 }
