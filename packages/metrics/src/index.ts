@@ -1,5 +1,12 @@
 export { boundedLabel, OVERFLOW_LABEL } from './bounded-label.js';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './create-metrics-registry.js';
+export {
+  CounterCell,
+  counterFamily,
+  type Family,
+  HistogramCell,
+  histogramFamily,
+} from './metric-families.js';
 export { type InstrumentFastifyOptions, instrumentFastify, routeOperation } from './instrument-fastify.js';
 export {
   createRequestMetrics,

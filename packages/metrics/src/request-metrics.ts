@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { type CounterCell, counterFamily, type HistogramCell, histogramFamily } from './metric-families.js';
 
 /** Default latency buckets, seconds: 0.5 ms to 10 s (the issue path answers in about 1 ms, PostgreSQL in tens). */
 export const LATENCY_BUCKETS: readonly number[] = [
@@ -18,45 +19,42 @@ export interface RequestMetrics {
   observe(operation: string, status: number, seconds: number): void;
 }
 
-interface Children {
-  readonly duration: { observe(value: number): void };
-  readonly byStatus: Map<number, { inc(): void }>;
+interface Cells {
+  readonly duration: HistogramCell;
+  readonly byStatus: Map<number, CounterCell>;
 }
 
 /**
- * `<prefix>requests_total{operation,status}` and `<prefix>request_duration_seconds{operation}`. Label children are
- * kept per operation and status, so a request costs two map reads, one increment and one observe (no label
- * string is joined on the request path).
+ * `<prefix>requests_total{operation,status}` and `<prefix>request_duration_seconds{operation}`. Series are kept per
+ * operation and status, so a request costs two map reads, one addition and one bucket scan.
  */
 export function createRequestMetrics(registry: Registry, options: RequestMetricsOptions): RequestMetrics {
-  const requests = new Counter({
+  const requests = counterFamily(registry, {
     name: `${options.prefix}requests_total`,
     help: 'Requests answered, by operation (route name) and HTTP status.',
     labelNames: ['operation', 'status'],
-    registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = histogramFamily(registry, {
     name: `${options.prefix}request_duration_seconds`,
     help: 'Time from request to response, by operation (route name).',
     labelNames: ['operation'],
-    buckets: [...(options.buckets ?? LATENCY_BUCKETS)],
-    registers: [registry],
+    buckets: options.buckets ?? LATENCY_BUCKETS,
   });
-  const byOperation = new Map<string, Children>();
+  const byOperation = new Map<string, Cells>();
   return {
     observe(operation, status, seconds) {
-      let children = byOperation.get(operation);
-      if (children === undefined) {
-        children = { duration: duration.labels(operation), byStatus: new Map() };
-        byOperation.set(operation, children);
+      let cells = byOperation.get(operation);
+      if (cells === undefined) {
+        cells = { duration: duration.cell(operation), byStatus: new Map() };
+        byOperation.set(operation, cells);
       }
-      let counter = children.byStatus.get(status);
+      let counter = cells.byStatus.get(status);
       if (counter === undefined) {
-        counter = requests.labels(operation, String(status));
-        children.byStatus.set(status, counter);
+        counter = requests.cell(operation, String(status));
+        cells.byStatus.set(status, counter);
       }
       counter.inc();
-      children.duration.observe(seconds);
+      cells.duration.observe(seconds);
     },
   };
 }

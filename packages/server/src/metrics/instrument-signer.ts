@@ -1,28 +1,23 @@
-import { childSpan, type RequestTracing } from '@tessera/metrics';
-import { Histogram, type Registry } from 'prom-client';
+import { childSpan, type HistogramCell, type RequestTracing } from '@tessera/metrics';
 import type { TokenSigner } from '../crypto/token-signer.js';
 
 /** One signature in this many is timed: the issue path stays at one histogram observation per request. */
 export const SIGNING_SAMPLE_EVERY = 16;
 
 /** Signing latency buckets, seconds: 50 µs to 1 s (an ES256 signature takes ~60 µs; the queue adds the rest). */
-const SIGNING_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
+export const SIGNING_BUCKETS: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1,
+];
 
 /**
  * Times every {@link SIGNING_SAMPLE_EVERY}th signature, from hand-off to the finished token (queue wait included),
- * into `tessera_signing_duration_seconds`; with tracing on, each signature is a `sign` child span.
+ * into `histogram`; with tracing on, each signature is a `sign` child span.
  */
 export function instrumentSigner(
   signer: TokenSigner,
-  options: { readonly registry: Registry; readonly tracing?: RequestTracing | undefined },
+  options: { readonly histogram: HistogramCell; readonly tracing?: RequestTracing | undefined },
 ): TokenSigner {
-  const histogram = (options.registry.getSingleMetric('tessera_signing_duration_seconds') ??
-    new Histogram({
-      name: 'tessera_signing_duration_seconds',
-      help: `Token signing latency including the wait for a signing thread (one signature in ${SIGNING_SAMPLE_EVERY} timed).`,
-      buckets: SIGNING_BUCKETS,
-      registers: [options.registry],
-    })) as Histogram;
+  const { histogram } = options;
   const tracer = options.tracing?.enabled === true ? options.tracing.tracer : undefined;
   let count = 0;
   const timed = (payloadJson: string): Promise<string> => {

@@ -1,5 +1,5 @@
-import { childSpan, LATENCY_BUCKETS, type RequestTracing } from '@tessera/metrics';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { childSpan, counterFamily, histogramFamily, LATENCY_BUCKETS, type RequestTracing } from '@tessera/metrics';
+import { Gauge, type Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
 
 /** How long the scrape-time `ping` may take before the store counts as unreachable. */
@@ -14,18 +14,16 @@ export function instrumentStore(
   store: Store,
   options: { readonly registry: Registry; readonly tracing?: RequestTracing | undefined },
 ): Store {
-  const duration = new Histogram({
+  const duration = histogramFamily(options.registry, {
     name: 'tessera_store_query_duration_seconds',
     help: 'Store call latency, by store method.',
     labelNames: ['query'],
-    buckets: [...LATENCY_BUCKETS],
-    registers: [options.registry],
+    buckets: LATENCY_BUCKETS,
   });
-  const errors = new Counter({
+  const errors = counterFamily(options.registry, {
     name: 'tessera_store_errors_total',
     help: 'Store calls that failed, by store method.',
     labelNames: ['query'],
-    registers: [options.registry],
   });
   new Gauge({
     name: 'tessera_store_up',
@@ -55,9 +53,8 @@ export function instrumentStore(
       wrapped[name] = method;
       continue;
     }
-    const timed = duration.labels(name);
-    const failed = errors.labels(name);
-    failed.inc(0); // present from the start, so rate() has a zero to begin with
+    const timed = duration.cell(name);
+    const failed = errors.cell(name); // present from the start at 0, so rate() has a zero to begin with
     const call = (args: unknown[]): Promise<unknown> => {
       const started = performance.now();
       let result: Promise<unknown>;

@@ -1,6 +1,6 @@
-import { boundedLabel, OVERFLOW_LABEL } from '@tessera/metrics';
+import { boundedLabel, type CounterCell, counterFamily, OVERFLOW_LABEL } from '@tessera/metrics';
 import type { RateLimitedOperation, RateLimitPolicy } from '@tessera/core';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 
 /** Bearer principals that get their own `credential` label value; later ones share `other` (cardinality). */
@@ -9,8 +9,8 @@ export const MAX_BEARER_CREDENTIAL_LABELS = 20;
 /** One credential's counts for one operation, in the current and the previous window of the limit's length. */
 interface Slot {
   readonly credential: string;
-  readonly allowed: { inc(): void };
-  readonly limited: { inc(): void };
+  readonly allowed: CounterCell;
+  readonly limited: CounterCell;
   windowStart: number;
   current: number;
   previous: number;
@@ -39,11 +39,10 @@ export function instrumentRateLimiter(
 ): RateLimiter {
   const { policy, clock } = options;
   const labelOf = credentialLabeller();
-  const decisions = new Counter({
+  const decisions = counterFamily(options.registry, {
     name: 'tessera_rate_limit_decisions_total',
     help: 'Rate-limit decisions, by operation, credential (access key name or bounded bearer principal) and decision.',
     labelNames: ['operation', 'credential', 'decision'],
-    registers: [options.registry],
   });
   const slots = new Map<RateLimitedOperation, Map<string, Slot>>();
   const shared = new Map<RateLimitedOperation, Map<string, Slot>>(); // by label: every raw credential labelled `other`
@@ -74,8 +73,8 @@ export function instrumentRateLimiter(
     if (slot === undefined) {
       slot = {
         credential: label,
-        allowed: decisions.labels(operation, label, 'allowed'),
-        limited: decisions.labels(operation, label, 'limited'),
+        allowed: decisions.cell(operation, label, 'allowed'),
+        limited: decisions.cell(operation, label, 'limited'),
         windowStart: 0,
         current: 0,
         previous: 0,

@@ -1,18 +1,21 @@
 import type { RateLimitPolicy } from '@tessera/core';
 import {
+  type CounterCell,
+  counterFamily,
   createMetricsRegistry,
   createRequestMetrics,
   createRequestTracing,
   type Registry,
   type RequestMetrics,
   type RequestTracing,
+  histogramFamily,
 } from '@tessera/metrics';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Gauge } from 'prom-client';
 import type { TokenSigner } from '../crypto/token-signer.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import type { Store } from '../store/store.js';
 import { instrumentRateLimiter } from './rate-limit-metrics.js';
-import { instrumentSigner } from './instrument-signer.js';
+import { instrumentSigner, SIGNING_BUCKETS, SIGNING_SAMPLE_EVERY } from './instrument-signer.js';
 import { instrumentStore } from './instrument-store.js';
 
 /** What the identity service reports as it works (identities, tokens, revocations); see {@link ServerMetrics}. */
@@ -54,31 +57,38 @@ export function createServerMetrics(options: {
   const registry = createMetricsRegistry();
   const registers = [registry];
   const tracing = options.tracing ?? createRequestTracing({ name: '@tessera/server' });
-  const tokens = new Counter({
+  const tokens = counterFamily(registry, {
     name: 'tessera_tokens_issued_total',
     help: 'User access tokens issued, by scope set (sorted, comma-separated).',
     labelNames: ['scopes'],
-    registers,
   });
-  const created = new Counter({ name: 'tessera_identities_created_total', help: 'Identities created.', registers });
-  const deleted = new Counter({ name: 'tessera_identities_deleted_total', help: 'Identities deleted.', registers });
-  const revoked = new Counter({
+  const created = counterFamily(registry, {
+    name: 'tessera_identities_created_total',
+    help: 'Identities created.',
+  }).cell();
+  const deleted = counterFamily(registry, {
+    name: 'tessera_identities_deleted_total',
+    help: 'Identities deleted.',
+  }).cell();
+  const revoked = counterFamily(registry, {
     name: 'tessera_token_revocations_total',
     help: "Revocations of an identity's tokens (revokeAccessTokens).",
-    registers,
-  });
-  const regenerated = new Counter({
+  }).cell();
+  const regenerated = counterFamily(registry, {
     name: 'tessera_access_key_regenerations_total',
     help: 'Access keys regenerated (each revokes the tokens minted under the old key), by key.',
     labelNames: ['key'],
-    registers,
   });
-  const lag = new Histogram({
+  const lag = histogramFamily(registry, {
     name: 'tessera_revocation_propagation_seconds',
     help: 'Time from a revocation event being committed to its broadcast on the revocation feed.',
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60],
-    registers,
-  });
+  }).cell();
+  const signing = histogramFamily(registry, {
+    name: 'tessera_signing_duration_seconds',
+    help: `Token signing latency including the wait for a signing thread (one signature in ${SIGNING_SAMPLE_EVERY} timed).`,
+    buckets: SIGNING_BUCKETS,
+  }).cell();
   let sources: ScrapeSources | undefined;
   new Gauge({
     name: 'tessera_revocation_feed_subscribers',
@@ -99,12 +109,12 @@ export function createServerMetrics(options: {
   });
 
   // The scope set of a token, from the array the route parsed: joined as given, then sorted once per distinct set.
-  const byScopes = new Map<string, { inc(): void }>();
+  const byScopes = new Map<string, CounterCell>();
   const tokenCounter = (scopes: readonly string[]) => {
     const given = scopes.join(',');
     let counter = byScopes.get(given);
     if (counter === undefined) {
-      counter = tokens.labels([...new Set(scopes)].sort().join(',') || 'none');
+      counter = tokens.cell([...new Set(scopes)].sort().join(',') || 'none');
       if (byScopes.size < 1000) byScopes.set(given, counter);
     }
     return counter;
@@ -121,13 +131,13 @@ export function createServerMetrics(options: {
       tokensRevoked: () => revoked.inc(),
     },
     revocationPropagated: (seconds) => lag.observe(Math.max(0, seconds)),
-    keyRegenerated: (name) => regenerated.labels(name).inc(),
+    keyRegenerated: (name) => regenerated.cell(name).inc(),
     sources(given) {
       sources = given;
     },
     instrumentRateLimiter: (limiter) =>
       instrumentRateLimiter(limiter, { registry, policy: options.policy, clock: options.clock }),
     instrumentStore: (store) => instrumentStore(store, { registry, tracing }),
-    instrumentSigner: (signer) => instrumentSigner(signer, { registry, tracing }),
+    instrumentSigner: (signer) => instrumentSigner(signer, { histogram: signing, tracing }),
   };
 }

@@ -1,4 +1,5 @@
 import {
+  counterFamily,
   createMetricsRegistry,
   createRequestMetrics,
   createRequestTracing,
@@ -6,7 +7,6 @@ import {
   type RequestMetrics,
   type RequestTracing,
 } from '@tessera/metrics';
-import { Counter } from 'prom-client';
 
 /** Which of the token service's limits decided: per client IP, per app user or session, guest identities per IP. */
 export type TokenServiceLimit = 'ip' | 'user' | 'guest';
@@ -28,31 +28,27 @@ export interface TokenServiceMetrics {
  * user or an identity id: rate-limit decisions are counted per limit, not per caller (those are unbounded sets).
  */
 export function createTokenServiceMetrics(registry: Registry = createMetricsRegistry()): TokenServiceMetrics {
-  const registers = [registry];
-  const tokens = new Counter({
+  const tokens = counterFamily(registry, {
     name: 'tessera_token_service_tokens_issued_total',
     help: 'User access tokens handed out, by policy rule and scope set (sorted, comma-separated).',
     labelNames: ['rule', 'scopes'],
-    registers,
   });
-  const sessions = new Counter({
+  const sessions = counterFamily(registry, {
     name: 'tessera_token_service_sessions_started_total',
     help: 'Ephemeral sessions started (each maps to a new identity), by caller kind.',
     labelNames: ['kind'],
-    registers,
   });
-  const decisions = new Counter({
+  const decisions = counterFamily(registry, {
     name: 'tessera_token_service_rate_limit_decisions_total',
     help: 'Rate-limit decisions of the token service, by limit (ip, user, guest) and decision.',
     labelNames: ['limit', 'decision'],
-    registers,
   });
   return {
     registry,
     requests: createRequestMetrics(registry, { prefix: 'tessera_token_service_' }),
     tracing: createRequestTracing({ name: '@tessera/token-service' }),
-    tokenIssued: (rule, scopes) => tokens.labels(rule, [...new Set(scopes)].sort().join(',') || 'none').inc(),
-    sessionStarted: (kind) => sessions.labels(kind).inc(),
-    rateLimit: (limit, allowed) => decisions.labels(limit, allowed ? 'allowed' : 'limited').inc(),
+    tokenIssued: (rule, scopes) => tokens.cell(rule, [...new Set(scopes)].sort().join(',') || 'none').inc(),
+    sessionStarted: (kind) => sessions.cell(kind).inc(),
+    rateLimit: (limit, allowed) => decisions.cell(limit, allowed ? 'allowed' : 'limited').inc(),
   };
 }
