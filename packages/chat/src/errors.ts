@@ -62,11 +62,6 @@ export const CHAT_ERRORS = {
     acsCode: 'Forbidden',
     message: 'Only the sender of a message may change or delete it.',
   },
-  ERR_CHAT_FOREIGN_RESOURCE: {
-    status: 403,
-    acsCode: 'Forbidden',
-    message: 'The identity belongs to another Communication Services resource.',
-  },
   ERR_CHAT_MESSAGE_NOT_FOUND: {
     status: 404,
     acsCode: 'NotFound',

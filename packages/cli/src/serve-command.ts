@@ -276,7 +276,8 @@ export async function serveCommand(
       `Resource id: ${server.resourceId}${server.createdResource ? ' (created)' : ''}\n` +
       connectionStringLines(server, printConnectionStrings === true),
   );
-  if (mounted !== undefined) process.stdout.write(`Chat API (ACS Chat, @azure/communication-chat): ${server.url}chat/threads\n`);
+  if (mounted !== undefined)
+    process.stdout.write(`Chat API (ACS Chat, @azure/communication-chat): ${server.url}chat/threads\n`);
   if (server.metricsUrl !== undefined) process.stdout.write(`Metrics (Prometheus): ${server.metricsUrl}\n`);
   if (server.devCaPath !== undefined) {
     process.stdout.write(
