@@ -39,6 +39,9 @@ const SETTINGS = [
   'max-clock-skew',
   'body-limit',
   'log-level',
+  'primary-key-file',
+  'secondary-key-file',
+  'print-connection-strings',
 ];
 
 describe('tessera --help', () => {
@@ -59,6 +62,27 @@ describe('tessera --help', () => {
       expect(stdout).toContain(`TESSERA_${flag.toUpperCase().replace(/-/g, '_')}`);
     }
     expect(stdout).toContain('TESSERA_CONNECTION_STRING');
+  });
+
+  it('the usage names the diagnostics commands and where secrets may come from (issue #14)', async () => {
+    const { stdout } = await runCli(['--help']);
+    for (const text of [
+      'identities create',
+      'identities get <id>',
+      'identities revoke <id>',
+      'identities delete <id>',
+      'token inspect <jwt|->',
+      '--capability <name>',
+      '--at <time>',
+      'doctor',
+      '--max-clock-skew <s>',
+      '--connection-string-file <file>',
+      'TESSERA_CONNECTION_STRING_FILE',
+      '--bearer-token-file <file>',
+      '--version',
+    ]) {
+      expect(stdout).toContain(text);
+    }
   });
 
   it.each([
