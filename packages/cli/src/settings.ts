@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TesseraError } from '@tessera/core';
 
@@ -86,6 +87,26 @@ export function readSettings(
         .filter((p) => p !== '');
     },
   };
+}
+
+/**
+ * A secret setting given inline (`--<flag>`, its variable) or as a file (`--<flag>-file`, its variable): the file's
+ * trimmed contents, so the secret stays out of `ps` and shell history. Both at once is an error; the file's contents
+ * never reach an error message. The `<flag>-file` setting must be in the command's table.
+ */
+export function secretSetting(settings: Settings, flag: string): string | undefined {
+  const inline = settings.str(flag);
+  const path = settings.str(`${flag}-file`);
+  if (path === undefined) return inline;
+  if (inline !== undefined) throw settings.invalid(`${flag}-file`, `cannot be combined with --${flag}.`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    throw settings.invalid(`${flag}-file`, `cannot read '${path}'.`);
+  }
+  if (text === '') throw settings.invalid(`${flag}-file`, `'${path}' is empty.`);
+  return text;
 }
 
 /** Reads `log-level` and checks it is one of {@link LOG_LEVELS}. */

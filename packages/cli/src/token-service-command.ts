@@ -5,7 +5,7 @@ import {
   startDevOidcProvider,
   startTokenService,
 } from '@tessera/token-service';
-import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
+import { readLogLevel, readSettings, type SettingSpec, secretSetting } from './settings.js';
 
 /** One `tessera token-service` setting: its flag (also `TESSERA_TS_<NAME>`), kind and help. */
 export type TokenServiceSetting = SettingSpec;
@@ -15,6 +15,8 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
   { flag: 'connection-string', kind: 'string', help: 'identity server connection string (endpoint=…;accesskey=…)' },
   { flag: 'endpoint', kind: 'string', help: 'identity server URL, with --bearer-token instead of a connection string' },
   { flag: 'bearer-token', kind: 'string', help: 'bearer token (Entra/OIDC) for the identity server' },
+  { flag: 'connection-string-file', kind: 'string', help: 'file holding --connection-string (out of ps and history)' },
+  { flag: 'bearer-token-file', kind: 'string', help: 'file holding --bearer-token' },
   { flag: 'policy', kind: 'string', help: 'least-privilege policy file (JSON), required' },
   { flag: 'host', kind: 'string', help: 'interface to bind (default 127.0.0.1)' },
   { flag: 'port', kind: 'int', help: 'port, 0 = pick a free one (default 8090)' },
@@ -30,6 +32,7 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
     help: "'sqlite:<path>' (default sqlite:<data-dir>/token-service.db) or 'postgres://…[?schema=name]' to run many instances",
   },
   { flag: 'encryption-key', kind: 'string', help: 'base64 32-byte AES-256-GCM key for the token cache' },
+  { flag: 'encryption-key-file', kind: 'string', help: 'file holding --encryption-key' },
   { flag: 'ip-rate-limit', kind: 'string', help: "per client IP: '<limit>/<seconds>' or 'off' (default 120/60)" },
   {
     flag: 'user-rate-limit',
@@ -75,9 +78,9 @@ export function parseTokenServiceArgs(
   const { str, int, list, invalid } = settings;
   const bool = (flag: string): boolean => settings.bool(flag) ?? false;
 
-  const connectionString = str('connection-string');
+  const connectionString = secretSetting(settings, 'connection-string');
   const endpoint = str('endpoint');
-  const bearer = str('bearer-token');
+  const bearer = secretSetting(settings, 'bearer-token');
   let identity: StartTokenServiceOptions['identity'];
   if (connectionString !== undefined) {
     if (endpoint !== undefined || bearer !== undefined) {
@@ -125,7 +128,7 @@ export function parseTokenServiceArgs(
     port: int('port'),
     dataDir: str('data-dir'),
     store: str('store'),
-    encryptionKey: str('encryption-key'),
+    encryptionKey: secretSetting(settings, 'encryption-key'),
     ipRateLimit: str('ip-rate-limit'),
     userRateLimit: str('user-rate-limit'),
     anonymousPerIpPerHour: int('anonymous-per-ip-per-hour'),
