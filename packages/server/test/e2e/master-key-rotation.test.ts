@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTesseraError } from '@tessera/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import {
   createIdentity,
   introspect,
@@ -95,6 +97,33 @@ describe('master key from a file, and its rotation', () => {
     const missing = await runCli(args);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('--previous-master-key-file');
+  });
+
+  it('a rotation that crashed midway (some secrets re-sealed, some not) is finished by running it again', async () => {
+    const { dataDir, a, b } = setUp();
+    server = await startTestServer({ dataDir, masterKeyFile: a });
+    const primary = server.primaryKey;
+    await server.close();
+    server = undefined;
+    // The crash: only the primary access key made it under the new key.
+    const keyOf = (path: string) => Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+    const box = createSecretBox(keyOf(b), [keyOf(a)]);
+    const store = createSqliteStore({ path: join(dataDir, 'tessera.db') });
+    try {
+      const stored = (await store.listAccessKeys()).find((key) => key.name === 'primary');
+      if (stored === undefined) throw new Error('no primary key');
+      const to = box.seal(box.open(stored.secret));
+      expect(await store.resealSecrets([{ kind: 'accessKey', name: 'primary', from: stored.secret, to }])).toBe(1);
+    } finally {
+      await store.close();
+    }
+    await expect(startTestServer({ dataDir, masterKeyFile: b })).rejects.toThrow(/cannot be decrypted/);
+    const args = ['keys', 'rotate-master', '--data-dir', dataDir, '--master-key-file', b];
+    const rerun = await runCli([...args, '--previous-master-key-file', a]);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toContain('Re-sealed 3 of 4 secrets');
+    server = await startTestServer({ dataDir, masterKeyFile: b });
+    expect(server.primaryKey).toBe(primary);
   });
 
   it('a key file that is not base64 of 32 bytes is refused naming the file, never echoing its contents', async () => {
