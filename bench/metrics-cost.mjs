@@ -4,51 +4,30 @@
 // the metrics path includes the rate-limit decision counter and utilisation window. While the metrics server is
 // loaded it is scraped every SCRAPE_S seconds, as Prometheus would. Then ROUNDS rounds of DUR-second wrk loads
 // alternate off,on / on,off. Prints each round and the median on/off ratio (target ≥ 0.95, docs/operations.md).
-// Env: ROUNDS (6), DUR seconds (5), SCRAPE_S (1: a scrape far more often than Prometheus's usual 15 s).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Env: ROUNDS (6), DUR seconds (5), SCRAPE_S (2: a scrape far more often than Prometheus's usual 15 s).
 import { loadOnce } from './lib/load.mjs';
-import { presign } from './lib/signed-requests.mjs';
-import { createIdentity, ISSUE_BODY, issuePath, startCliServer } from './lib/tessera.mjs';
+import { startIssueTarget } from './lib/tessera.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 const DUR = Number(process.env.DUR ?? 5);
-const SCRAPE_S = Number(process.env.SCRAPE_S ?? 1);
+const SCRAPE_S = Number(process.env.SCRAPE_S ?? 2);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const cpuUs = (r) => Math.round((r.serverCores * 1e6) / r.rps);
 
 async function startTarget(metrics) {
-  const dataDir = mkdtempSync(join(tmpdir(), `tessera-metrics-${metrics ? 'on' : 'off'}-`));
-  try {
-    const extraArgs = ['--rate-limit', 'issue=999999999/30', ...(metrics ? ['--metrics-port', '0'] : [])];
-    const server = await startCliServer({ dataDir, extraArgs });
-    let metricsUrl;
-    for (let i = 0; metrics && metricsUrl === undefined; i++) {
-      metricsUrl = /Metrics \(Prometheus\): (\S+)/.exec(server.output())?.[1];
-      if (metricsUrl === undefined && i > 50) throw new Error('the server printed no metrics URL');
-      await new Promise((r) => setTimeout(r, 100));
+  const extraArgs = ['--rate-limit', 'issue=999999999/30', ...(metrics ? ['--metrics-port', '0'] : [])];
+  const server = await startIssueTarget({ extraArgs });
+  let metricsUrl;
+  for (let i = 0; metrics && metricsUrl === undefined; i++) {
+    metricsUrl = /Metrics \(Prometheus\): (\S+)/.exec(server.output())?.[1];
+    if (metricsUrl !== undefined) break;
+    if (i > 50) {
+      await server.stop();
+      throw new Error('the server printed no metrics URL');
     }
-    const id = await createIdentity(server.connectionString);
-    const requests = presign({
-      connectionString: server.connectionString,
-      method: 'POST',
-      path: issuePath(id),
-      body: ISSUE_BODY,
-    });
-    return {
-      ...server,
-      metricsUrl,
-      requests,
-      stop: async () => {
-        await server.stop();
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw error;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  return { ...server, metricsUrl };
 }
 
 /** Loads a server; the metrics one is scraped every SCRAPE_S seconds meanwhile. Returns the load result and scrapes. */

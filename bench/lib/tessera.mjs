@@ -119,12 +119,13 @@ export async function issueOnce(connectionString, identityId) {
 
 /**
  * A `tessera serve` of checkout `root` on a throwaway SQLite directory, one identity, and a pool of pre-signed
- * issue-token requests for it: what the A/B scripts load. `stop()` also removes the directory.
+ * issue-token requests for it: what the A/B scripts load (`extraArgs`: more `tessera serve` flags). `stop()` also
+ * removes the directory.
  */
-export async function startIssueTarget({ root = repoRoot, nodeArgs = [], env } = {}) {
+export async function startIssueTarget({ root = repoRoot, nodeArgs = [], env, extraArgs = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-issue-'));
   try {
-    const server = await startCliServer({ dataDir, root, nodeArgs, env });
+    const server = await startCliServer({ dataDir, root, nodeArgs, env, extraArgs });
     const id = await createIdentity(server.connectionString);
     const requests = presign({
       connectionString: server.connectionString,
