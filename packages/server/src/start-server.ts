@@ -1,7 +1,7 @@
 import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { base64ToBytes, formatConnectionString, isTesseraError, TesseraError } from '@tessera/core';
 import { startMetricsListener, tracingRegistered, type MetricsListener } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
@@ -13,6 +13,7 @@ import { createRolesAdmin } from './auth/roles-admin.js';
 import { createRolesRegistry } from './auth/roles-registry.js';
 import { createTokenExchange } from './auth/token-exchange.js';
 import { ensureDevCertificates } from './crypto/dev-ca.js';
+import { makePrivateDir, sqliteFiles, tightenModes } from './store/private-files.js';
 import { createKeyRing, type LiveAccessKey } from './auth/key-ring.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './config/server-options.js';
 import { createSecretBox, type SecretBox } from './crypto/secret-box.js';
@@ -28,6 +29,7 @@ import { createIdentityService } from './service/identity-service.js';
 import { revocationRetentionMs, startStatePruner } from './service/state-pruner.js';
 import { regionOf, type ResourceContext } from './service/resource-context.js';
 import { createTouchBuffer } from './service/touch-buffer.js';
+import { createServerLogger } from './http/server-logger.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 import {
   createStoreAvailability,
@@ -54,6 +56,32 @@ export interface RunningServer {
   readonly metricsUrl: string | undefined;
   /** Stops accepting requests, drains in-flight ones, flushes buffered writes and closes the store. */
   close(): Promise<void>;
+}
+
+/**
+ * Files at rest: tightens the database, key and development-CA key files to 0600 where an older version or a copy left
+ * them readable by others, and warns about a data dir (or its tls folder) open to others; one line per path.
+ */
+function warnLooseModes(logger: Logger, options: ResolvedServerOptions): void {
+  const tls = join(options.dataDir, 'tls');
+  const findings = tightenModes([
+    { path: options.dataDir, dir: true },
+    ...(options.store.kind === 'sqlite' ? sqliteFiles(options.store.path).map((path) => ({ path, dir: false })) : []),
+    { path: join(options.dataDir, 'master.key'), dir: false },
+    { path: tls, dir: true },
+    { path: join(tls, 'dev-ca.key'), dir: false },
+    { path: join(tls, 'localhost.key'), dir: false },
+  ]);
+  for (const f of findings) {
+    const fields = {
+      path: f.path,
+      mode: f.from.toString(8),
+      private: f.to.toString(8),
+      ...(f.error ? { error: f.error } : {}),
+    };
+    if (f.changed) logger.warn(fields, 'data file was readable by other users: its mode is now private');
+    else logger.warn(fields, `readable by other users: run chmod ${f.to.toString(8)} on it`);
+  }
 }
 
 function loadMasterKey(options: ResolvedServerOptions): Uint8Array {
@@ -117,10 +145,10 @@ function decodeKeys(records: readonly AccessKeyRecord[], box: SecretBox): LiveAc
 export async function startServer(input: ServerOptions = {}): Promise<RunningServer> {
   const options = resolveServerOptions(input);
   const clock = input.clock ?? Date.now;
-  const logger: Logger = pino(
-    { level: input.logLevel ?? 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime },
-    input.logDestination ?? process.stdout,
-  );
+  const { logger, flush: flushLog } = createServerLogger({
+    level: input.logLevel ?? 'info',
+    destination: input.logDestination,
+  });
   // Node's recursive mkdir never returns under procfs/sysfs: refuse those before trying.
   if (/^\/(proc|sys)(\/|$)/.test(resolvePath(options.dataDir))) {
     throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --data-dir: ${options.dataDir} is inside /proc or /sys.`, {
@@ -128,14 +156,21 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
     });
   }
   try {
-    mkdirSync(options.dataDir, { recursive: true });
+    makePrivateDir(options.dataDir);
   } catch (cause) {
     throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --data-dir: cannot create the folder ${options.dataDir}.`, {
       target: 'data-dir',
       cause,
     });
   }
+  warnLooseModes(logger, options);
   const devTls = options.tls?.kind === 'dev' ? ensureDevCertificates(options.dataDir) : undefined;
+  if (devTls !== undefined && !devTls.constrained) {
+    logger.warn(
+      { caPath: devTls.caPath },
+      'the development CA predates name constraints and can sign for any host; delete the tls folder of the data dir to get a constrained one (then trust it again)',
+    );
+  }
   const https = options.tls?.kind === 'files' ? { cert: options.tls.cert, key: options.tls.key } : devTls;
   const box = createSecretBox(loadMasterKey(options), options.previousMasterKeys);
   // Metrics are collected only when they are served somewhere, or when an OpenTelemetry SDK is registered (spans
@@ -400,6 +435,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
           await touches.close();
           await signingWorker?.close();
           await store.close();
+          flushLog();
         })();
         return closing;
       },

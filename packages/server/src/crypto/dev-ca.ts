@@ -80,6 +80,7 @@ const OID = {
   subjectAltName: '2.5.29.17',
   subjectKeyIdentifier: '2.5.29.14',
   authorityKeyIdentifier: '2.5.29.35',
+  nameConstraints: '2.5.29.30',
 } as const;
 
 function name(commonName: string): Buffer {
@@ -110,6 +111,30 @@ function subjectAltName(hosts: readonly string[]): Buffer {
       return tlv(0x82, Buffer.from(host, 'ascii'));
     }),
   );
+}
+
+/**
+ * NameConstraints (RFC 5280 §4.2.1.10) permitting only the development hosts: dNSName `localhost` (and names under
+ * it), iPAddress 127.0.0.1/32 and ::1/128. A verifier that honours the extension (OpenSSL, browsers, Node's TLS)
+ * refuses any certificate this CA signs for another host, so a leaked development CA key cannot impersonate one.
+ */
+function nameConstraints(): Buffer {
+  const subtree = (generalName: Buffer) => seq(generalName);
+  return seq(
+    tlv(
+      0xa0, // permittedSubtrees [0] IMPLICIT
+      Buffer.concat([
+        subtree(tlv(0x82, Buffer.from('localhost', 'ascii'))),
+        subtree(tlv(0x87, Buffer.from([127, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]))),
+        subtree(tlv(0x87, Buffer.concat([ipv6Bytes('::1'), Buffer.alloc(16, 0xff)]))),
+      ]),
+    ),
+  );
+}
+
+/** True when a certificate carries the NameConstraints extension (its OID in the DER). */
+export function hasNameConstraints(cert: X509Certificate): boolean {
+  return cert.raw.includes(oid(OID.nameConstraints));
 }
 
 function ipv6Bytes(address: string): Buffer {
@@ -151,7 +176,8 @@ function buildCertificate(input: CertificateInput): string {
     extension(OID.subjectKeyIdentifier, false, octets(keyId(spki))),
     extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, keyId(issuerSpki)))),
   ];
-  if (!input.ca) {
+  if (input.ca) extensions.push(extension(OID.nameConstraints, true, nameConstraints()));
+  else {
     extensions.push(extension(OID.extKeyUsage, false, seq(oid(OID.serverAuth))));
     extensions.push(extension(OID.subjectAltName, false, subjectAltName(input.hosts ?? [])));
   }
@@ -186,6 +212,11 @@ export interface DevCertificates {
   readonly ca: string;
   /** True when this call created the CA (first start). */
   readonly created: boolean;
+  /**
+   * False for a CA created before Tessera added name constraints (it can sign for any host): the server warns, and
+   * deleting `<data-dir>/tls/` makes a constrained one on the next start (to be trusted again).
+   */
+  readonly constrained: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -270,5 +301,6 @@ export function ensureDevCertificates(dataDir: string, now: Date = new Date()): 
     key: readFileSync(keyPath, 'utf8'),
     ca: caPem,
     created,
+    constrained: hasNameConstraints(caCert),
   };
 }

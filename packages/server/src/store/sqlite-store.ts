@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TesseraError } from '@tessera/core';
@@ -36,6 +35,7 @@ import {
   type RoleDefinitionRow,
   type SigningKeyRow,
 } from './rows.js';
+import { createPrivateFile, makePrivateDir } from './private-files.js';
 
 /** Options for {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -114,7 +114,10 @@ const MIGRATIONS: readonly string[] = [
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   try {
-    mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:') {
+      makePrivateDir(dirname(options.path));
+      createPrivateFile(options.path); // 0600, and SQLite gives its -wal / -shm the same mode
+    }
   } catch (cause) {
     throw new TesseraError('ERR_CONFIG_INVALID', `Invalid --store: cannot create the folder of ${options.path}.`, {
       target: 'store',
