@@ -14,6 +14,13 @@ import {
   type TestServer,
   tempDir,
 } from '../../server/test/e2e/helpers.js';
+import {
+  fixtureKey,
+  type JwksFixture,
+  serviceAccountClaims,
+  signJwt,
+  startJwksFixture,
+} from '../../oidc/test/jwks-fixture.js';
 import type { DoctorCheck } from '../src/doctor-command.js';
 
 let server: TestServer;
@@ -106,6 +113,54 @@ describe('tessera doctor', () => {
     expect(trusted.code, trusted.stdout).toBe(0);
     expect(find(checksOf(trusted.stdout), 'tls')?.ok).toBe(true);
   });
+});
+
+describe('tessera doctor with a bearer principal (OIDC)', () => {
+  const key = fixtureKey('k1', 'RS256');
+  let issuer: JwksFixture;
+  let oidc: TestServer;
+  beforeAll(async () => {
+    issuer = await startJwksFixture([key]);
+    oidc = await startTestServer({
+      trustedIssuers: JSON.stringify({
+        issuers: [{ issuer: issuer.issuer, jwksUri: issuer.jwksUri, audiences: ['tessera'] }],
+      }),
+    });
+  });
+  afterAll(async () => {
+    await oidc?.close();
+    await issuer?.close();
+  });
+
+  it('lists the data actions the principal holds: none, then those of the role assigned to it', async () => {
+    const tokenFile = join(dir.path, 'bearer');
+    const token = signJwt(key, serviceAccountClaims(issuer.issuer, 'ci', 'deployer', 'tessera'));
+    writeFileSync(tokenFile, token);
+    const args = ['doctor', '--endpoint', oidc.url, '--bearer-token-file', tokenFile, '--json'];
+    const before = await runCli(args);
+    expect(before.stdout).not.toContain(token);
+    expect(find(checksOf(before.stdout), 'authentication')).toMatchObject({ ok: true });
+    expect(find(checksOf(before.stdout), 'data-actions')).toMatchObject({ data: { held: [] } });
+    expect(find(checksOf(before.stdout), 'data-actions')?.fix).toMatch(/tessera roles assign/);
+    const assigned = await runCli(
+      [
+        'roles',
+        'assign',
+        '--role',
+        'token-issuer',
+        '--issuer',
+        issuer.issuer,
+        '--subject',
+        'system:serviceaccount:ci:deployer',
+      ],
+      { TESSERA_CONNECTION_STRING: oidc.server.connectionString },
+    );
+    expect(assigned.code, assigned.stderr).toBe(0);
+    const after = await runCli(args);
+    expect(find(checksOf(after.stdout), 'data-actions')?.data).toMatchObject({
+      held: ['identities/read', 'tokens/issue'],
+    });
+  }, 120_000);
 });
 
 describe('tessera identities', () => {
