@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type ChatStoreLocation, parseChatStoreLocation, startChatService } from '@tessera/chat';
 import type { TesseraError } from '@tessera/core';
 import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 /** Every `tessera chat-service` flag; each is also `TESSERA_CHAT_<NAME>` (upper case, dashes → underscores). */
 export const CHAT_SERVICE_SETTINGS: readonly SettingSpec[] = [
@@ -107,21 +108,5 @@ export async function chatServiceCommand(
     `Tessera chat service listening on ${service.url}\n` +
       `Verifying tokens of ${options.identityEndpoint} (JWKS and revocation feed)\n`,
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`Received ${signal}, draining in-flight requests…\n`);
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    service.close().then(
-      () => {
-        process.stdout.write('Stopped.\n');
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(() => service.close());
 }

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { startServer, type ServerOptions } from '@tessera/server';
 import { chatSwitch, withChat } from './chat-mount.js';
 import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
+import { stopOnSignals } from './stop-on-signals.js';
 
 /** Options of `tessera serve` itself, beside the server's. */
 interface ServeCliOptions {
@@ -286,21 +287,5 @@ export async function serveCommand(
         `  (curl --cacert ${server.devCaPath}; never trust it beyond this machine)\n`,
     );
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`Received ${signal}, draining in-flight requests…\n`);
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    server.close().then(
-      () => {
-        process.stdout.write('Stopped.\n');
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(() => server.close());
 }

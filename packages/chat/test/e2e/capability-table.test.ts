@@ -5,7 +5,7 @@ import type { ChatThreadClient } from '@azure/communication-chat';
 import type { TokenScope } from '@azure/communication-identity';
 import { CAPABILITY_TABLE, type Capability } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatTestServer, type TestUser, errorOf, rawRequest, startChatTestServer } from './helpers.js';
+import { type ChatTestServer, type TestUser, errorOf, rawRequest, startChatTestServer, all } from './helpers.js';
 
 let t: ChatTestServer;
 let owner: TestUser;
@@ -19,12 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
 
 /** A thread owned by a `chat` user with `user` and `other` in it and one message from the owner. */
 async function setup(user: TestUser): Promise<{ thread: ChatThreadClient; messageId: string }> {

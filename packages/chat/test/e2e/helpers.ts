@@ -115,3 +115,10 @@ export function errorOf(json: unknown): {
     innererror?: { code?: string };
   };
 }
+
+/** Every item of a paged SDK iterator. */
+export async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}

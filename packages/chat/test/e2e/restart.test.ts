@@ -3,16 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { chatClient, startChatTestServer } from './helpers.js';
+import { chatClient, startChatTestServer, all } from './helpers.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tessera-chat-restart-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
 
 it('threads and messages survive a restart, and the same tokens still work', async () => {
   const first = await startChatTestServer({ dataDir });

@@ -2,7 +2,7 @@
 // HTTPS against `tessera serve`'s mounted chat API, with tokens from the official identity client.
 import type { ChatMessage, ChatThreadClient } from '@azure/communication-chat';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChatTestServer, type TestUser, errorOf, rawRequest, startChatTestServer } from './helpers.js';
+import { type ChatTestServer, type TestUser, errorOf, rawRequest, startChatTestServer, all } from './helpers.js';
 
 let t: ChatTestServer;
 let alice: TestUser;
@@ -18,12 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-async function all<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of iterable) out.push(item);
-  return out;
-}
 
 async function newThread(topic = 'lunch', participants: TestUser[] = [bob]): Promise<ChatThreadClient> {
   const r = await alice.chat.createChatThread(
