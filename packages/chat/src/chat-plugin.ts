@@ -2,6 +2,7 @@ import type { Verifier } from '@tessera/verifier';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { ChatError, toChatErrorResponse } from './errors.js';
 import type { ChatEventBus } from './events/event-bus.js';
+import { type ChatEventStreamOptions, registerEventStreamRoutes } from './events/events-route.js';
 import { createInProcessEventBus } from './events/in-process-event-bus.js';
 import { type ChatLogger, silentChatLogger } from './logger.js';
 import { type RoomsOptions, registerRoomsRoutes } from './rooms/rooms-plugin.js';
@@ -26,6 +27,8 @@ export interface ChatPluginOptions {
   readonly logger?: ChatLogger | undefined;
   /** The ACS Rooms API and call decisions (docs/rooms.md); absent: no `/rooms` routes. */
   readonly rooms?: RoomsOptions | undefined;
+  /** `GET /chat/events`, the per-user event stream (docs/chat-events.md); `false` leaves it out. Default: on. */
+  readonly eventStream?: ChatEventStreamOptions | false | undefined;
 }
 
 /** The resolved options every route module of the package receives (chat, rooms, presence, events). */
@@ -101,6 +104,7 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, opt
   });
   for (const register of ROUTE_MODULES) await register(app, context);
   if (options.rooms !== undefined) await registerRoomsRoutes(app, context, options.rooms);
+  if (options.eventStream !== false) registerEventStreamRoutes(app, context, options.eventStream);
 };
 
 /** Fastify's own request errors (body parsing, size) as chat errors; everything else as thrown. */

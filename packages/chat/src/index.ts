@@ -35,6 +35,19 @@ export type {
   ReadReceiptReceivedEvent,
   TypingIndicatorReceivedEvent,
 } from './events/event-bus.js';
+export {
+  EVENT_STREAM_CAPABILITY,
+  registerEventStreamRoutes,
+  type ChatEventStreamOptions,
+  type ChatStreamEndReason,
+} from './events/events-route.js';
+export {
+  createChatEventHub,
+  type ChatEventHub,
+  type ChatEventHubOptions,
+  type StreamAttachment,
+  type StreamEntry,
+} from './events/event-stream-hub.js';
 export { createInProcessEventBus, type InProcessEventBusOptions } from './events/in-process-event-bus.js';
 export { silentChatLogger, type ChatLogger } from './logger.js';
 export type {

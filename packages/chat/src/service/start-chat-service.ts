@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import { chatPlugin } from '../chat-plugin.js';
 import { ChatError, toChatErrorResponse } from '../errors.js';
 import type { ChatEventBus } from '../events/event-bus.js';
+import type { ChatEventStreamOptions } from '../events/events-route.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
 import type { ChatStore } from '../store/chat-store.js';
@@ -26,6 +27,8 @@ export interface ChatServiceOptions {
   readonly identityCa?: string | undefined;
   /** Where events go; default in-process. */
   readonly events?: ChatEventBus | undefined;
+  /** `GET /chat/events` settings, or `false` to leave the stream out (docs/chat-events.md). */
+  readonly eventStream?: ChatEventStreamOptions | false | undefined;
   readonly logger?: ChatLogger | undefined;
   readonly clock?: (() => number) | undefined;
 }
@@ -71,6 +74,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       store,
       logger,
       ...(options.events === undefined ? {} : { events: options.events }),
+      ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });

@@ -1,52 +1,25 @@
 // The chat routes publish every change on the ChatEventBus, addressed to the right users: what the SSE stream and
 // presence build on. A standalone chat service (startChatService) against a real identity server, its own bus.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CommunicationIdentityClient } from '@azure/communication-identity';
-import { type RunningServer, startServer } from '@tessera/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../src/events/event-bus.js';
 import { createInProcessEventBus } from '../../src/events/in-process-event-bus.js';
-import { type RunningChatService, startChatService } from '../../src/service/start-chat-service.js';
+import { type EventsFixture, startEventsFixture } from './events-fixture.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-chat-events-'));
 const bus = createInProcessEventBus();
-let identityServer: RunningServer;
-let chat: RunningChatService;
-let identity: CommunicationIdentityClient;
+let f: EventsFixture;
 
 beforeAll(async () => {
-  identityServer = await startServer({ port: 0, logLevel: 'silent', dataDir: join(dir, 'identity') });
-  chat = await startChatService({
-    identityEndpoint: identityServer.url,
-    connectionString: identityServer.verifierConnectionString,
-    store: { kind: 'sqlite', path: join(dir, 'chat.db') },
-    port: 0,
-    events: bus,
-  });
-  identity = new CommunicationIdentityClient(identityServer.connectionString, { allowInsecureConnection: true });
+  f = await startEventsFixture({ events: bus });
 });
 afterAll(async () => {
-  await chat?.close();
-  await identityServer?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await f?.close();
 });
 
-async function call(token: string, method: string, path: string, body?: unknown) {
-  const r = await fetch(new URL(`${path}${path.includes('?') ? '&' : '?'}api-version=2025-03-15`, chat.url), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined
-        ? {}
-        : { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>) };
-}
+const call: EventsFixture['call'] = (...args) => f.call(...args);
+const identity = {
+  createUserAndToken: (scopes: Parameters<EventsFixture['identity']['createUserAndToken']>[0]) =>
+    f.identity.createUserAndToken(scopes),
+};
 
 describe('in-process bus', () => {
   it('delivers to the listeners of each recipient, survives a throwing listener, unsubscribes exactly once', async () => {
@@ -93,7 +66,7 @@ describe('events of the chat routes', () => {
       participants: [{ communicationIdentifier: { communicationUser: { id: b } } }],
     });
     expect(created.status).toBe(201);
-    const threadId = (created.json?.chatThread as { id: string }).id;
+    const threadId = (created.json?.chatThread as { id: string } | undefined)?.id ?? '';
     const t = `/chat/threads/${encodeURIComponent(threadId)}`;
     const sent = await call(alice.token, 'POST', `${t}/messages`, { content: 'hi', senderDisplayName: 'Alice' });
     const messageId = (sent.json as { id: string }).id;
