@@ -1,4 +1,4 @@
-import { startMetricsListener } from '@tessera/metrics';
+import { startMetricsListener, tracingRegistered } from '@tessera/metrics';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import type { TokenServiceOptions } from './config/token-service-options.js';
@@ -52,8 +52,11 @@ export async function startTokenService(options: StartTokenServiceOptions): Prom
   });
   let handle: TokenServiceHandle | undefined;
   const host = options.host ?? '127.0.0.1';
-  // Metrics are collected only when served (on their own listener; the token service has no verifier key).
-  const metrics = options.metrics ?? (options.metricsPort === undefined ? undefined : createTokenServiceMetrics());
+  // Metrics are collected only when served (on their own listener; the token service has no verifier key), or when an
+  // OpenTelemetry SDK is registered (the spans ride on the same hook).
+  const metrics =
+    options.metrics ??
+    (options.metricsPort === undefined && !tracingRegistered() ? undefined : createTokenServiceMetrics());
   let metricsUrl: string | undefined;
   let closeMetrics = async () => {};
   try {
