@@ -19,6 +19,7 @@ import { authorize, type DataAction, type Principal, principalLabel } from './au
 import { accessTokenJson, JSON_CONTENT_TYPE } from './http/access-token-json.js';
 import { toWireError } from './http/error-mapping.js';
 import { parseJsonObject } from './http/request-body.js';
+import { requestLineWriter } from './http/server-logger.js';
 import type { RevocationFeed } from './http/revocation-feed.js';
 import type { RateLimiter } from './limits/rate-limiter.js';
 import type { IdentityService } from './service/identity-service.js';
@@ -169,6 +170,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Hooks take Fastify's callback form, not async: an async hook costs a promise per request on the hot path.
   // One log line per request at level info; below it (the level is fixed for the process) no hook runs at all.
   const requestLog = deps.logger.isLevelEnabled('info');
+  const writeRequestLine = requestLineWriter(deps.logger);
   // --log-level debug: one more line per request at the decision points (who authenticated with which key, which
   // data action and rate limit allowed it, or why it was refused). Codes and labels only, never a secret or URL.
   const debugLog = deps.logger.isLevelEnabled('debug');
@@ -187,17 +189,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       done();
       const latencyMs = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
       // One line per request. The URL is not logged: the identity id is, and nothing secret is.
-      deps.logger.info(
-        {
-          op: request.operation ?? `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
-          identityId: request.identityId,
-          status: reply.statusCode,
-          latencyMs: Math.round(latencyMs * 1000) / 1000,
-          requestId: request.clientRequestId,
-          principal: request.principal === undefined ? undefined : principalLabel(request.principal),
-        },
-        'request',
-      );
+      writeRequestLine({
+        op: request.operation ?? `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+        identityId: request.identityId,
+        status: reply.statusCode,
+        latencyMs: Math.round(latencyMs * 1000) / 1000,
+        requestId: request.clientRequestId,
+        principal: request.principal === undefined ? undefined : principalLabel(request.principal),
+      });
     });
 
   // Audit entries are recorded as the reply is sent (not on 'finish'), so once a caller has its answer the entry
