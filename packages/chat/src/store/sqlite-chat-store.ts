@@ -30,7 +30,11 @@ import type {
 export interface SqliteChatStoreOptions {
   /** Database file (its folder is created), or `:memory:`. May be the identity server's file: the tables differ. */
   path: string;
-  /** `full` (default) fsyncs every commit; `normal` survives process crashes but not power loss. */
+  /**
+   * `normal` (default): WAL without an fsync per commit — nothing is lost when the process crashes (kill -9), the
+   * last commits may be lost on power loss or an OS crash; a message costs ~0.6 ms instead of ~5.6 ms here
+   * (bench/chat.mjs). `full` fsyncs every commit.
+   */
   synchronous?: 'full' | 'normal';
 }
 
@@ -68,7 +72,7 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     throw new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause });
   }
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
 
   const migrate = () => {

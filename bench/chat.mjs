@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+// Chat benchmark (issue 13): send message through `tessera serve`'s mounted chat API (verify + authorize + store)
+// against a bare Fastify POST of the same size, and list messages (a page of 20) in a thread holding
+// BENCH_CHAT_MESSAGES messages (default 1 000 000, inserted straight into the chat store before the server starts).
+//
+// Every server is its own process on 127.0.0.1, over plain HTTP (the load tools speak HTTP; TLS would cost both
+// sides alike). Load: wrk when installed, else autocannon (bench/lib/load.mjs), keep-alive connections cycling a
+// pool of requests. Prints tables and one JSON line; writes bench/results/chat.json.
+//
+// Knobs (env): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_CHAT_MESSAGES (1000000),
+// BENCH_CHAT_CONTENT_BYTES (200: message content size), BENCH_RESULTS_DIR (bench/results).
+//
+// `node bench/chat.mjs --bare` is the bare server: one POST route on the send-message path that parses the JSON body
+// and answers 201 {"id"} like the chat API, nothing else.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import Fastify from 'fastify';
+import { measure, toolName } from './lib/load.mjs';
+import { machineInfo, round } from './lib/machine.mjs';
+import { killAllStarted, startProcess } from './lib/proc.mjs';
+import { table } from './lib/table.mjs';
+import { createIdentity, httpCall, issueOnce, startCliServer } from './lib/tessera.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const API = '2025-03-15';
+
+if (process.argv[2] === '--bare') {
+  const app = Fastify({ logger: false });
+  let next = Date.now();
+  app.post('/chat/threads/:threadId/messages', async (request, reply) => {
+    const body = request.body ?? {};
+    next = Math.max(Date.now(), next + 1);
+    return reply
+      .code(201)
+      .send({ id: String(next), length: typeof body.content === 'string' ? body.content.length : 0 });
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`listening on http://127.0.0.1:${app.server.address().port}/\n`);
+  const stop = () => app.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} else {
+  await main();
+}
+
+async function main() {
+  const env = process.env;
+  const cfg = {
+    durationS: Number(env.BENCH_DURATION_S ?? 10),
+    warmupS: Number(env.BENCH_WARMUP_S ?? 3),
+    connections: Number(env.BENCH_CONNECTIONS ?? 50),
+    messages: Number(env.BENCH_CHAT_MESSAGES ?? 1_000_000),
+    contentBytes: Number(env.BENCH_CHAT_CONTENT_BYTES ?? 200),
+  };
+  const resultsDir = env.BENCH_RESULTS_DIR ?? join(here, 'results');
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-chat-'));
+  const log = (m) => process.stderr.write(`[chat] ${m}\n`);
+  try {
+    // 1. A server with chat mounted; one user, one token, two threads (one to send into, one to fill).
+    let server = await startCliServer({ dataDir });
+    const userId = await createIdentity(server.connectionString);
+    const { token } = await issueOnce(server.connectionString, userId);
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const createThread = async (topic) => {
+      const r = await httpCall(new URL(`/chat/threads?api-version=${API}`, server.url), {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ topic }),
+      });
+      if (r.status !== 201) throw new Error(`create thread: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+      return JSON.parse(r.body).chatThread.id;
+    };
+    const sendThread = await createThread('send bench');
+    const bigThread = await createThread('list bench');
+    await server.stop();
+
+    // 2. Fill the big thread straight in the chat store (what a year of chat leaves behind), then restart.
+    const filled = fillThread(join(dataDir, 'chat.db'), bigThread, userId.toLowerCase(), cfg.messages, log);
+    server = await startCliServer({ dataDir, extraArgs: ['--print-connection-strings'] });
+
+    // 3. Send message: the same body to the chat API and to the bare server.
+    const content = 'm'.repeat(cfg.contentBytes);
+    const sendBody = JSON.stringify({ content, senderDisplayName: 'Bench' });
+    const sendPath = `/chat/threads/${encodeURIComponent(sendThread)}/messages?api-version=${API}`;
+    const sendRequests = [
+      { method: 'POST', path: sendPath, headers: { ...auth, host: new URL(server.url).host }, body: sendBody },
+    ];
+    const probe = await httpCall(new URL(sendPath, server.url), { method: 'POST', headers: auth, body: sendBody });
+    if (probe.status !== 201) throw new Error(`send message: HTTP ${probe.status} ${probe.body.slice(0, 300)}`);
+    const load = { connections: cfg.connections, warmupS: cfg.warmupS, durationS: cfg.durationS, runs: 1 };
+    log(`send message (${toolName()}, ${cfg.connections} connections, ${cfg.durationS} s)`);
+    const send = await measure({ url: server.url, requests: sendRequests, serverPids: server.pids, ...load });
+
+    const bare = await startProcess({
+      args: [join(here, 'chat.mjs'), '--bare'],
+      ready: /listening on (http:\/\/\S+)/,
+      name: 'bare fastify',
+      cwd: join(here, '..'),
+    });
+    const bareUrl = bare.match[1];
+    const bareRequests = [
+      { method: 'POST', path: sendPath, headers: { ...auth, host: new URL(bareUrl).host }, body: sendBody },
+    ];
+    log('bare Fastify POST of the same size');
+    const bareResult = await measure({ url: bareUrl, requests: bareRequests, serverPids: [bare.pid], ...load });
+    await bare.stop();
+
+    // 4. List messages, a page of 20: half the newest page, half a page deep in the thread (continuationToken).
+    const listBase = `/chat/threads/${encodeURIComponent(bigThread)}/messages?api-version=${API}&maxPageSize=20`;
+    const listRequests = [];
+    for (let i = 0; i < 256; i++) {
+      const deep = i % 2 === 1 ? `&continuationToken=${filled.firstId + Math.floor(Math.random() * filled.count)}` : '';
+      listRequests.push({
+        method: 'GET',
+        path: `${listBase}${deep}`,
+        headers: { authorization: auth.authorization, host: new URL(server.url).host },
+        body: '',
+      });
+    }
+    const page = await httpCall(new URL(listRequests[1].path, server.url), {
+      headers: { authorization: auth.authorization },
+    });
+    if (page.status !== 200 || JSON.parse(page.body).value.length !== 20) {
+      throw new Error(`list messages: HTTP ${page.status} ${page.body.slice(0, 300)}`);
+    }
+    log(`list messages, page of 20, thread of ${filled.count} messages`);
+    const list = await measure({ url: server.url, requests: listRequests, serverPids: server.pids, ...load });
+    await server.stop();
+
+    const ratio = round(send.rps / bareResult.rps, 2);
+    const result = {
+      name: 'chat',
+      at: new Date().toISOString(),
+      machine: machineInfo(),
+      tool: toolName(),
+      config: cfg,
+      sendMessage: pick(send),
+      bareFastifyPost: pick(bareResult),
+      sendVsBare: ratio,
+      listMessages: { ...pick(list), threadMessages: filled.count, pageSize: 20 },
+      targets: { sendVsBareAtLeast: 0.6, listP99MsBelow: 10 },
+    };
+    process.stdout.write(
+      `${table(
+        ['case', 'rps', 'p50 ms', 'p99 ms', 'non-2xx', 'server cores'],
+        [
+          ['send message (chat API)', send.rps, send.p50Ms, send.p99Ms, send.non2xx, send.serverCores],
+          [
+            'bare Fastify POST, same body',
+            bareResult.rps,
+            bareResult.p50Ms,
+            bareResult.p99Ms,
+            bareResult.non2xx,
+            bareResult.serverCores,
+          ],
+          [`list 20 of ${filled.count} messages`, list.rps, list.p50Ms, list.p99Ms, list.non2xx, list.serverCores],
+        ],
+      )}\nsend / bare = ${ratio} (target ≥ 0.6); list p99 = ${list.p99Ms} ms (target < 10 ms)\n`,
+    );
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, 'chat.json'), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    killAllStarted();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function pick(r) {
+  return {
+    rps: r.rps,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    maxMs: r.maxMs,
+    non2xx: r.non2xx,
+    socketErrors: r.socketErrors,
+    serverCores: r.serverCores,
+    clientCores: r.clientCores,
+    otherCores: r.otherCores,
+  };
+}
+
+/**
+ * Appends `count` text messages to `threadId` directly in the chat SQLite file, in the layout the chat store
+ * writes (ids continue the thread's; the thread row's counters are moved on), in batches of 50 000.
+ */
+function fillThread(path, threadId, sender, count, log) {
+  const db = new Database(path);
+  try {
+    const thread = db.prepare('SELECT last_message_id, last_sequence FROM chat_threads WHERE id = ?').get(threadId);
+    const insert = db.prepare(
+      `INSERT INTO chat_messages (thread_id, id, sequence_id, type, sender, sender_display_name, content, version, created_on)
+       VALUES (?, ?, ?, 'text', ?, 'Bench', ?, ?, ?)`,
+    );
+    const start = Date.now();
+    let id = Number(thread.last_message_id);
+    let seq = Number(thread.last_sequence);
+    const firstId = id + 1;
+    const batch = db.transaction((n) => {
+      for (let i = 0; i < n; i++) {
+        id++;
+        seq++;
+        insert.run(threadId, id, seq, sender, `message number ${seq} of the list bench`, String(id), id);
+      }
+    });
+    for (let done = 0; done < count; done += 50_000) batch(Math.min(50_000, count - done));
+    db.prepare('UPDATE chat_threads SET last_message_id = ?, last_sequence = ?, last_message_on = ? WHERE id = ?').run(
+      id,
+      seq,
+      id,
+      threadId,
+    );
+    log(`filled ${count} messages in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+    return { firstId, count };
+  } finally {
+    db.close();
+  }
+}
