@@ -5,6 +5,8 @@ import { type AdminTarget, adminTarget, sendRequest, TARGET_OPTIONS, wireError }
 /** Usage of `tessera identities`. */
 export const IDENTITIES_USAGE = `  identities create [--custom-id <id>] [--scopes chat,voip] [--expires-in-minutes <60-1440>]
                      create an identity (the same one again for a known --custom-id), optionally with a token
+  identities list [--custom-id <id>] [--max-page-size <1-1000>] [--continuation-token <t>] [--all]
+                     live identities, oldest first, a page at a time (--all follows every page)
   identities get <id>            an identity's id, customId and lastTokenIssuedAt
   identities revoke <id>         revoke every token of an identity issued so far
   identities delete <id>         delete an identity (revokes its tokens)`;
@@ -12,7 +14,7 @@ export const IDENTITIES_USAGE = `  identities create [--custom-id <id>] [--scope
 /** The api-version with customId and GET (the newest preview that has them). */
 const API_VERSION = '2025-03-02-preview';
 
-const USAGE = 'Usage: tessera identities create|get <id>|revoke <id>|delete <id> [--json]';
+const USAGE = 'Usage: tessera identities create|list|get <id>|revoke <id>|delete <id> [--json]';
 
 function usageError(message = USAGE): TesseraError {
   return new TesseraError('ERR_CONFIG_INVALID', message, { target: 'identities' });
@@ -49,6 +51,9 @@ export async function identitiesCommand(
       'custom-id': { type: 'string' },
       scopes: { type: 'string' },
       'expires-in-minutes': { type: 'string' },
+      'max-page-size': { type: 'string' },
+      'continuation-token': { type: 'string' },
+      all: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: true,
@@ -79,6 +84,11 @@ export async function identitiesCommand(
     );
     return;
   }
+  if (sub === 'list') {
+    if (positionals.length > 0) throw usageError();
+    await listIdentities(adminTarget(values, env), values, out);
+    return;
+  }
   const [id, ...extra] = positionals;
   if (id === undefined || extra.length > 0 || !['get', 'revoke', 'delete'].includes(sub ?? '')) throw usageError();
   if (values['custom-id'] !== undefined || values.scopes !== undefined) {
@@ -99,4 +109,58 @@ export async function identitiesCommand(
     await call(target, 'DELETE', identityPath(id));
     print({ id, deleted: true }, `Deleted ${id}; its tokens are revoked.`);
   }
+}
+
+interface ListedIdentity {
+  id: string;
+  customId?: string;
+  createdAt: string;
+  lastTokenIssuedAt?: string;
+}
+
+/** `identities list`: one page (or every page with --all) of `GET /admin/identities`. */
+async function listIdentities(
+  target: AdminTarget,
+  values: {
+    'custom-id'?: string;
+    'max-page-size'?: string;
+    'continuation-token'?: string;
+    all?: boolean;
+    json?: boolean;
+  },
+  out: (text: string) => void,
+): Promise<void> {
+  const size = values['max-page-size'];
+  if (size !== undefined && !/^\d{1,4}$/.test(size)) {
+    throw new TesseraError('ERR_CONFIG_INVALID', 'Invalid --max-page-size: a whole number in [1, 1000].', {
+      target: 'max-page-size',
+    });
+  }
+  const query = new URLSearchParams();
+  if (size !== undefined) query.set('maxPageSize', size);
+  if (values['custom-id'] !== undefined) query.set('customId', values['custom-id']);
+  if (values['continuation-token'] !== undefined) query.set('continuationToken', values['continuation-token']);
+  let path: string | undefined = `/admin/identities?${query.toString()}`;
+  const all: ListedIdentity[] = [];
+  let nextLink: string | undefined;
+  while (path !== undefined) {
+    const page = await call(target, 'GET', path);
+    all.push(...((page.value ?? []) as ListedIdentity[]));
+    nextLink = typeof page.nextLink === 'string' ? page.nextLink : undefined;
+    path = values.all === true ? nextLink : undefined;
+  }
+  if (values.json === true) {
+    out(`${JSON.stringify(nextLink === undefined ? { value: all } : { value: all, nextLink }, null, 2)}\n`);
+    return;
+  }
+  const lines = all.map(
+    (i) =>
+      `${i.id}${i.customId === undefined ? '' : `  customId ${i.customId}`}  created ${i.createdAt}  last token ${i.lastTokenIssuedAt ?? 'never'}`,
+  );
+  if (all.length === 0) lines.push('No identities.');
+  const token =
+    nextLink === undefined ? undefined : new URL(nextLink, 'http://x/').searchParams.get('continuationToken');
+  if (token !== null && token !== undefined)
+    lines.push(`More: tessera identities list --continuation-token '${token}' (or --all)`);
+  out(`${lines.join('\n')}\n`);
 }

@@ -182,6 +182,50 @@ describe('tessera identities', () => {
     expect(gone.stderr).toMatch(/404 IdentityDeleted \[ERR_IDENTITY_DELETED\]/);
   });
 
+  it('list: live identities oldest first, a page at a time with a continuation token, --all, --custom-id', async () => {
+    const own = await startTestServer();
+    try {
+      const env = { TESSERA_CONNECTION_STRING: own.server.connectionString };
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { identity } = await createIdentity(
+          { url: own.url, accessKey: own.primaryKey },
+          i === 2 ? { customId: 'carol' } : {},
+          '2025-03-02-preview',
+        );
+        made.push(identity.id);
+      }
+      const gone = await runCli(['identities', 'delete', made[4] ?? ''], env);
+      expect(gone.code, gone.stderr).toBe(0);
+      const page = await runCli(['identities', 'list', '--max-page-size', '2'], env);
+      expect(page.code, page.stderr).toBe(0);
+      const lines = page.stdout.trim().split('\n');
+      expect(lines.slice(0, 2).map((l) => l.split('  ')[0])).toStrictEqual(made.slice(0, 2));
+      const token = /--continuation-token '([^']+)'/.exec(lines[2] ?? '')?.[1] ?? '';
+      expect(token).toBe(made[1]);
+      const rest = await runCli(
+        ['identities', 'list', '--max-page-size', '2', '--continuation-token', token, '--json'],
+        env,
+      );
+      expect((JSON.parse(rest.stdout) as { value: Array<{ id: string }> }).value.map((i) => i.id)).toStrictEqual(
+        made.slice(2, 4),
+      );
+      const all = await runCli(['identities', 'list', '--max-page-size', '1', '--all', '--json'], env);
+      const listed = JSON.parse(all.stdout) as { value: Array<{ id: string; createdAt: string }>; nextLink?: string };
+      expect(listed.value.map((i) => i.id)).toStrictEqual(made.slice(0, 4));
+      expect(listed.nextLink).toBeUndefined();
+      const carol = await runCli(['identities', 'list', '--custom-id', 'carol'], env);
+      expect(carol.stdout).toMatch(new RegExp(`^${made[2]}  customId carol  created \\S+Z  last token never\\n$`));
+      const verifier = await runCli(['identities', 'list'], {
+        TESSERA_CONNECTION_STRING: own.server.verifierConnectionString,
+      });
+      expect(verifier.code).toBe(1);
+      expect(verifier.stderr).toMatch(/403 .*identities\/read/);
+    } finally {
+      await own.close();
+    }
+  }, 120_000);
+
   it('create --scopes prints the token; bad input exits 1 naming the flag', async () => {
     {
       const env = { TESSERA_CONNECTION_STRING: plain.server.connectionString };

@@ -448,6 +448,27 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         });
       });
 
+      describe('listIdentities', () => {
+        it('lists live identities in id order, a page at a time, and by customId', async () => {
+          for (const n of [3, 1, 5, 2, 4]) {
+            await store.createIdentity({ id: idOf(n), createdAt: T0 + n, customId: n === 4 ? 'four' : undefined });
+          }
+          await store.deleteIdentity(idOf(2), T0 + 10);
+          await store.revokeIdentityTokens(idOf(3), T0 + 11);
+          const ids = (records: readonly IdentityRecord[]) => records.map((r) => r.id);
+          expect(ids(await store.listIdentities({ limit: 100 }))).toStrictEqual([idOf(1), idOf(3), idOf(4), idOf(5)]);
+          const first = await store.listIdentities({ limit: 2 });
+          expect(ids(first)).toStrictEqual([idOf(1), idOf(3)]);
+          const second = await store.listIdentities({ limit: 2, afterId: first.at(-1)?.id });
+          expect(ids(second)).toStrictEqual([idOf(4), idOf(5)]);
+          expect(await store.listIdentities({ limit: 2, afterId: idOf(5) })).toStrictEqual([]);
+          expect(await store.listIdentities({ limit: 10, customId: 'four' })).toStrictEqual([
+            await store.getIdentity(idOf(4)),
+          ]);
+          expect(await store.listIdentities({ limit: 10, customId: 'nobody' })).toStrictEqual([]);
+        });
+      });
+
       describe('revokeIdentityTokens', () => {
         it('bumps the epoch each time and appends identity.revoked with the new epoch', async () => {
           await store.createIdentity({ id: idOf(1), createdAt: T0 });

@@ -715,6 +715,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return findIdentity('id = $1', id);
     },
 
+    async listIdentities(filter) {
+      const result = await query<IdentityRow>(
+        `SELECT ${IDENTITY_COLUMNS} FROM ${s}.identities
+         WHERE deleted_at IS NULL AND id > $1 AND ($2::text IS NULL OR custom_id = $2) ORDER BY id LIMIT $3`,
+        [filter.afterId ?? '', filter.customId ?? null, filter.limit],
+      );
+      return result.rows.map(toIdentity);
+    },
+
     async deleteIdentity(id, at) {
       return bumpEpoch(id, at, 'identity.deleted');
     },

@@ -156,6 +156,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const q = {
     getIdentity: db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE id = ?'),
     byCustomId: db.prepare<[string], IdentityRow>('SELECT * FROM identities WHERE custom_id = ?'),
+    listIdentities: db.prepare<[string, string | null, string | null, number], IdentityRow>(
+      `SELECT * FROM identities WHERE deleted_at IS NULL AND id > ? AND (? IS NULL OR custom_id = ?)
+       ORDER BY id LIMIT ?`,
+    ),
     byRequestKey: db.prepare<[string], { identity_id: string }>(
       'SELECT identity_id FROM request_keys WHERE request_key = ?',
     ),
@@ -530,5 +534,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     appendAudit: (entries) =>
       run(() => (entries.length === 0 ? undefined : relaxed(() => appendAuditTx.immediate(entries)))),
     listAudit: (query) => run(() => listAudit(query)),
+    listIdentities: (query) =>
+      run(() =>
+        q.listIdentities
+          .all(query.afterId ?? '', query.customId ?? null, query.customId ?? null, query.limit)
+          .map(toIdentity),
+      ),
   };
 }

@@ -163,6 +163,15 @@ export interface AuditRecord extends AuditEntry {
   readonly seq: number;
 }
 
+/** Filters of {@link Store.listIdentities}. */
+export interface IdentityQuery {
+  /** Only identities whose id sorts after this one (the last id of the previous page). */
+  readonly afterId?: string | undefined;
+  /** Only the identity with this customId. */
+  readonly customId?: string | undefined;
+  readonly limit: number;
+}
+
 /** Filters of {@link Store.listAudit}. */
 export interface AuditQuery {
   readonly identityId?: string | undefined;
@@ -250,6 +259,8 @@ export interface Store {
   createIdentity(input: CreateIdentityInput): Promise<CreateIdentityResult>;
   /** Returns the identity, deleted or not. */
   getIdentity(id: string): Promise<IdentityRecord | undefined>;
+  /** Live (not deleted) identities in id order, at most `limit`: the operator's listing (`tessera identities list`). */
+  listIdentities(query: IdentityQuery): Promise<IdentityRecord[]>;
   /** Tombstones the identity (customId released), bumps its epoch, appends `identity.deleted`. Undefined if unknown. */
   deleteIdentity(id: string, at: number): Promise<IdentityRecord | undefined>;
   /** Bumps the epoch and appends `identity.revoked`. Undefined if unknown; a deleted identity is returned unchanged. */
