@@ -177,7 +177,7 @@ function loadEncryptionKey(options: TokenServiceOptions, dataDir: string): Uint8
     if (key === undefined || key.length !== 32) throw invalid('encryption-key', 'must be base64 of exactly 32 bytes.');
     return key;
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, 'token-cache.key');
   if (existsSync(path)) {
     const key = base64ToBytes(readFileSync(path, 'utf8').trim());

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RateLimit } from '@tessera/core';
 import Database from 'better-sqlite3';
@@ -141,7 +141,16 @@ CREATE TABLE IF NOT EXISTS sweep_lease (
 
 /** Opens (and creates) the token service's SQLite database at `path` (`:memory:` for a throwaway one). */
 export function openTokenServiceStore(path: string): TokenServiceStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    // Private to the service's user (issue #16): the folder 0700, the database 0600 before SQLite opens it, which
+    // gives its -wal and -shm files the same mode.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
