@@ -179,9 +179,10 @@ CREATE TABLE {s}.rate_counters (
     version: 4,
     sql: `
 ALTER TABLE {s}.identities ADD COLUMN revoked_at bigint;
-UPDATE {s}.identities i SET revoked_at = COALESCE(
-  (SELECT max(e.at) FROM {s}.events e WHERE e.identity_id = i.id), i.deleted_at, i.created_at)
-  WHERE i.epoch > 0 OR i.deleted_at IS NOT NULL;
+UPDATE {s}.identities SET revoked_at = COALESCE(deleted_at, created_at) WHERE epoch > 0 OR deleted_at IS NOT NULL;
+UPDATE {s}.identities i SET revoked_at = GREATEST(i.revoked_at, e.at)
+  FROM (SELECT identity_id, max(at) AS at FROM {s}.events WHERE identity_id IS NOT NULL GROUP BY identity_id) e
+  WHERE e.identity_id = i.id;
 DROP INDEX {s}.identities_revoked;
 CREATE INDEX identities_revoked_at ON {s}.identities (revoked_at) WHERE revoked_at IS NOT NULL;
 CREATE INDEX events_at ON {s}.events (at);

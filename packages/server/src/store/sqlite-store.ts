@@ -92,9 +92,10 @@ const MIGRATIONS: readonly string[] = [
   // Bounded state (docs/state-and-retention.md): when each revocation entry was made, so it can be pruned once every
   // token it revokes has expired; signing keys with activation and retirement times; how far events were pruned.
   `ALTER TABLE identities ADD COLUMN revoked_at INTEGER;
-   UPDATE identities SET revoked_at = COALESCE(
-     (SELECT MAX(e.at) FROM events e WHERE e.identity_id = identities.id), deleted_at, created_at)
-     WHERE epoch > 0 OR deleted_at IS NOT NULL;
+   UPDATE identities SET revoked_at = COALESCE(deleted_at, created_at) WHERE epoch > 0 OR deleted_at IS NOT NULL;
+   UPDATE identities SET revoked_at = MAX(COALESCE(identities.revoked_at, 0), e.at)
+     FROM (SELECT identity_id, MAX(at) AS at FROM events WHERE identity_id IS NOT NULL GROUP BY identity_id) AS e
+     WHERE e.identity_id = identities.id;
    DROP INDEX identities_revoked;
    CREATE INDEX identities_revoked_at ON identities (revoked_at) WHERE revoked_at IS NOT NULL;
    CREATE INDEX request_keys_identity ON request_keys (identity_id);
