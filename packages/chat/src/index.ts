@@ -48,6 +48,13 @@ export {
   type StreamAttachment,
   type StreamEntry,
 } from './events/event-stream-hub.js';
+export {
+  createPostgresEventBus,
+  postgresChatEventChannel,
+  type PostgresEventBus,
+  type PostgresEventBusOptions,
+} from './events/postgres-event-bus.js';
+export { openChatEventBus, type OpenChatEventBusOptions } from './events/open-chat-event-bus.js';
 export { createInProcessEventBus, type InProcessEventBusOptions } from './events/in-process-event-bus.js';
 export { silentChatLogger, type ChatLogger } from './logger.js';
 export type {

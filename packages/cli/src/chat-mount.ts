@@ -4,6 +4,7 @@ import {
   type ChatLogger,
   type ChatStoreLocation,
   chatPlugin,
+  openChatEventBus,
   createDeferredVerifier,
   createNodeFetch,
   openChatStore,
@@ -42,11 +43,22 @@ export function createChatMount(options: ServerOptions, logger?: ChatLogger): Ch
   return {
     register: async (app) => {
       const opened = await openChatStore(location);
+      // In-process beside SQLite; LISTEN/NOTIFY beside PostgreSQL, so a stream on any process hears every event.
+      const events = await openChatEventBus(location).catch(async (error: unknown) => {
+        await opened.close();
+        throw error;
+      });
       app.addHook('onClose', async () => {
         await verifier.close();
+        await events.close();
         await opened.close();
       });
-      await app.register(chatPlugin, { verifier, store: opened, ...(logger === undefined ? {} : { logger }) });
+      await app.register(chatPlugin, {
+        verifier,
+        store: opened,
+        events,
+        ...(logger === undefined ? {} : { logger }),
+      });
     },
     attach(server) {
       verifier.attach(

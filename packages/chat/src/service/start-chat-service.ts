@@ -5,6 +5,7 @@ import { chatPlugin } from '../chat-plugin.js';
 import { ChatError, toChatErrorResponse } from '../errors.js';
 import type { ChatEventBus } from '../events/event-bus.js';
 import type { ChatEventStreamOptions } from '../events/events-route.js';
+import { openChatEventBus } from '../events/open-chat-event-bus.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
 import type { ChatStore } from '../store/chat-store.js';
@@ -25,7 +26,7 @@ export interface ChatServiceOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** A CA (PEM text) to trust when calling the identity server, e.g. its `--tls-dev` CA. */
   readonly identityCa?: string | undefined;
-  /** Where events go; default in-process. */
+  /** Where events go; default: in-process beside SQLite, LISTEN/NOTIFY beside PostgreSQL (openChatEventBus). */
   readonly events?: ChatEventBus | undefined;
   /** `GET /chat/events` settings, or `false` to leave the stream out (docs/chat-events.md). */
   readonly eventStream?: ChatEventStreamOptions | false | undefined;
@@ -49,6 +50,17 @@ export interface RunningChatService {
 export async function startChatService(options: ChatServiceOptions): Promise<RunningChatService> {
   const logger = options.logger ?? silentChatLogger;
   const store = await openChatStore(options.store);
+  let events: ChatEventBus;
+  try {
+    events =
+      options.events ??
+      (await openChatEventBus(options.store, {
+        onError: () => logger.warn('chat: the event bus failed (it reconnects)', {}),
+      }));
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const verifier = createNodeVerifier({
     endpoint: options.identityEndpoint,
     connectionString: options.connectionString,
@@ -73,7 +85,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       verifier,
       store,
       logger,
-      ...(options.events === undefined ? {} : { events: options.events }),
+      events,
       ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
@@ -81,6 +93,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
   } catch (error) {
     await app.close().catch(() => undefined);
     await verifier.close();
+    await events.close();
     await store.close();
     throw error;
   }
@@ -96,7 +109,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       closing ??= (async () => {
         await app.close();
         await verifier.close();
-        await options.events?.close();
+        await events.close();
         await store.close();
       })();
       return closing;

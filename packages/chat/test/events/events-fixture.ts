@@ -26,9 +26,9 @@ export interface EventsFixture {
   close(): Promise<void>;
 }
 
-/** Starts the identity server and a chat service on SQLite in a fresh temp dir; `extra` adds chat options. */
+/** Starts the identity server and a chat service (on SQLite unless `extra.store`) in a fresh temp dir. */
 export async function startEventsFixture(
-  extra: Partial<Omit<ChatServiceOptions, 'identityEndpoint' | 'connectionString' | 'store'>> = {},
+  extra: Partial<Omit<ChatServiceOptions, 'identityEndpoint' | 'connectionString'>> = {},
 ): Promise<EventsFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-chat-events-'));
   const identityServer = await startServer({ port: 0, logLevel: 'silent', dataDir: join(dir, 'identity') });
