@@ -1,5 +1,6 @@
 // GET /metrics of the identity server: what is counted, that identity ids never become label values, and who may
 // read it (a separate listener, or the main port for metrics/read holders only).
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acsRequest,
@@ -7,6 +8,7 @@ import {
   identityPath,
   PREVIEW,
   rawRequest,
+  signRequest,
   startTestServer,
   type Target,
   type TestServer,
@@ -128,6 +130,67 @@ describe('identity server metrics on a separate listener', () => {
     expect(sampleValue(text, 'tessera_requests_total', { operation: 'identity.get', status: '404' })).toBe(1);
     expect(sampleValue(text, 'tessera_requests_total', { operation: 'identity.get', status: '200' })).toBe(1);
     expect(sampleValue(text, 'tessera_requests_total', { operation: 'GET unmatched', status: '404' })).toBe(2);
+  });
+});
+
+describe('revocation feed metrics', () => {
+  it('count the verifiers connected to the feed, and time each revocation from commit to broadcast', async () => {
+    const ts = await startTestServer({ metricsPort: 0 });
+    const subscribers: ClientRequest[] = [];
+    try {
+      const target = { url: ts.url, accessKey: ts.primaryKey };
+      const { identity } = await createIdentity(target);
+      const base = new URL(ts.url);
+      const subscribe = () =>
+        new Promise<void>((resolve, reject) => {
+          const signed = signRequest({
+            method: 'GET',
+            pathAndQuery: '/revocations',
+            host: base.host,
+            body: '',
+            accessKey: ts.verifierKey,
+          });
+          const req = httpRequest(
+            {
+              host: base.hostname,
+              port: base.port,
+              path: '/revocations',
+              headers: {
+                'x-ms-date': signed.date,
+                'x-ms-content-sha256': signed.contentHash,
+                authorization: signed.authorization,
+              },
+            },
+            (res) => {
+              expect(res.statusCode).toBe(200);
+              res.once('data', () => resolve());
+            },
+          );
+          req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+          req.end();
+          subscribers.push(req);
+        });
+      await subscribe();
+      await subscribe();
+      let text = await scrape(ts.server.metricsUrl ?? '');
+      expect(sampleValue(text, 'tessera_revocation_feed_subscribers')).toBe(2);
+      const before = sampleValue(text, 'tessera_revocation_propagation_seconds_count') ?? 0;
+      expect((await acsRequest(target, 'POST', identityPath(identity.id, '/:revokeAccessTokens'))).status).toBe(204);
+      subscribers.pop()?.destroy();
+      for (let i = 0; i < 50; i++) {
+        text = await scrape(ts.server.metricsUrl ?? '');
+        const settled =
+          sampleValue(text, 'tessera_revocation_feed_subscribers') === 1 &&
+          sampleValue(text, 'tessera_revocation_propagation_seconds_count') === before + 1;
+        if (settled) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(sampleValue(text, 'tessera_revocation_feed_subscribers')).toBe(1);
+      expect(sampleValue(text, 'tessera_revocation_propagation_seconds_count')).toBe(before + 1);
+    } finally {
+      for (const req of subscribers) req.destroy();
+      await ts.close();
+    }
   });
 });
 
