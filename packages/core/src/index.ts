@@ -16,6 +16,7 @@ export {
   utf8,
   fromUtf8,
 } from './encoding/base64.js';
+export { SseParser, type SseEvent, type SseParserHandlers } from './sse/sse-parser.js';
 export { formatRawId, parseRawId, isRawId, isUuid, type CommunicationUserId } from './identity/raw-id.js';
 export { uuidV7 } from './identity/uuid-v7.js';
 export { TOKEN_SCOPES, isTokenScope, parseScopes, type TokenScope, type ParseScopesOptions } from './scopes/scopes.js';
