@@ -18,7 +18,10 @@ export interface ChatEventParticipant {
 interface ChatEventBase {
   /** The thread the event is about (`19:…@thread.v2`). */
   readonly threadId: string;
-  /** Raw ids of the users who should receive it (the thread's participants at the time, in most events). */
+  /**
+   * Raw ids of the users who should receive it (the thread's participants at the time, in most events), in lower
+   * case as the chat routes store them: subscribe with `token.identity.toLowerCase()`.
+   */
   readonly recipients: readonly string[];
   /** When it happened, ISO 8601 with milliseconds. */
   readonly occurredOn: string;
