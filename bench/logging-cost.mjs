@@ -53,10 +53,11 @@ async function startInfoServer() {
     cwd: repoRoot,
   });
   // From here on the log lines are read and dropped (startProcess would keep them all in memory).
-  let logBytes = 0;
+  const log = { bytes: 0, lines: 0 };
   p.child.stdout.removeAllListeners('data');
   p.child.stdout.on('data', (d) => {
-    logBytes += d.length;
+    log.bytes += d.length;
+    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) log.lines++;
   });
   const connectionString = p.match[2];
   const id = await createIdentity(connectionString);
@@ -65,7 +66,7 @@ async function startInfoServer() {
     url: p.match[1],
     pids: [p.pid],
     requests,
-    logBytes: () => logBytes,
+    log,
     stop: async () => {
       await p.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -100,14 +101,11 @@ try {
     await loadOnce({ url: t.url, requests: t.requests, connections: CONNECTIONS, durationS: 3 });
   }
   const runs = Object.fromEntries(names.map((n) => [n, []]));
-  let logBytesMeasured = 0;
-  let infoRequests = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
     const line = [];
     for (const name of order) {
       const t = targets[name];
-      const before = info.logBytes();
       const r = await loadOnce({
         url: t.url,
         requests: t.requests,
@@ -115,10 +113,6 @@ try {
         durationS: DUR,
         serverPids: t.pids,
       });
-      if (name === 'info') {
-        logBytesMeasured += info.logBytes() - before;
-        infoRequests += r.rps * DUR;
-      }
       runs[name].push(r);
       line.push(`${name} ${r.rps} rps p99 ${r.p99Ms} ms ${cpuUs(r)} µs CPU/req`);
     }
@@ -138,7 +132,8 @@ try {
     infoOverBare: Number((rps.info / rps.bare).toFixed(3)),
     silentOverBare: Number((rps.silent / rps.bare).toFixed(3)),
     infoOverSilent: Number((rps.info / rps.silent).toFixed(3)),
-    logBytesPerRequest: infoRequests > 0 ? Math.round(logBytesMeasured / infoRequests) : undefined,
+    logLines: info.log.lines,
+    logBytesPerLine: info.log.lines > 0 ? Math.round(info.log.bytes / info.log.lines) : undefined,
   };
   console.log(
     `median: bare ${rps.bare} rps (p99 ${p99.bare} ms) | silent ${rps.silent} rps (p99 ${p99.silent} ms) | ` +
@@ -147,7 +142,7 @@ try {
   console.log(
     `info/bare ${result.infoOverBare} (target ≥ 0.8), silent/bare ${result.silentOverBare}, ` +
       `info/silent ${result.infoOverSilent}; CPU/req bare ${cpu.bare} µs, silent ${cpu.silent} µs, info ${cpu.info} µs; ` +
-      `~${result.logBytesPerRequest} log bytes per request`,
+      `${result.logLines} log lines of ~${result.logBytesPerLine} bytes`,
   );
   console.log(`logging-cost ${JSON.stringify(result)}`);
 } finally {
