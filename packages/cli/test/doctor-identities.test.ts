@@ -49,7 +49,7 @@ afterAll(async () => {
 const checksOf = (stdout: string) => (JSON.parse(stdout) as { ok: boolean; checks: DoctorCheck[] }).checks;
 const find = (checks: DoctorCheck[], name: DoctorCheck['check']) => checks.find((c) => c.check === name);
 
-describe('tessera doctor', () => {
+describe('tessera doctor', { timeout: 120_000 }, () => {
   it('a full-control key from --connection-string-file: every check passes, every data action held, headroom per operation', async () => {
     const { code, stdout, stderr } = await runCli(['doctor', '--connection-string-file', csFile, '--json']);
     expect(code, stderr).toBe(0);
@@ -115,7 +115,7 @@ describe('tessera doctor', () => {
   });
 });
 
-describe('tessera doctor with a bearer principal (OIDC)', () => {
+describe('tessera doctor with a bearer principal (OIDC)', { timeout: 120_000 }, () => {
   const key = fixtureKey('k1', 'RS256');
   let issuer: JwksFixture;
   let oidc: TestServer;
@@ -163,7 +163,7 @@ describe('tessera doctor with a bearer principal (OIDC)', () => {
   }, 120_000);
 });
 
-describe('tessera identities', () => {
+describe('tessera identities', { timeout: 120_000 }, () => {
   it('create --custom-id (idempotent), get, revoke, delete; then get answers 404', async () => {
     const customId = `user-${randomUUID()}`;
     const env = { TESSERA_CONNECTION_STRING: plain.server.connectionString };
@@ -243,7 +243,7 @@ describe('tessera identities', () => {
   });
 });
 
-describe('tessera --version', () => {
+describe('tessera --version', { timeout: 120_000 }, () => {
   it('prints the version of @tessera/cli', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     const { code, stdout } = await runCli(['--version']);
@@ -252,7 +252,7 @@ describe('tessera --version', () => {
   });
 });
 
-describe('tessera serve: secrets hygiene', () => {
+describe('tessera serve: secrets hygiene', { timeout: 120_000 }, () => {
   const data = () => join(dir.path, 'serve-data');
 
   async function serveOnce(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
