@@ -96,6 +96,19 @@ describe('tessera doctor', { timeout: 120_000 }, () => {
     expect(stdout + stderr).not.toContain(wrong);
   });
 
+  it("this machine's clock an hour behind (Date.now shifted in the CLI process): ✗ clock, and the signed read's 401 says why", async () => {
+    const { code, stdout } = await runCli(['doctor', '--connection-string-file', csFile], {
+      NODE_OPTIONS: '--import=data:text/javascript,const%20n=Date.now;Date.now=()=>n()-3600000',
+    });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /✗ clock\s+The server's clock is 36\d\d s ahead of this machine's \(HMAC replay window ±900 s\)/,
+    );
+    expect(stdout).toMatch(/fix: signed requests from here will be refused with 401 ERR_AUTH_DATE_OUT_OF_RANGE/);
+    expect(stdout).toMatch(/✗ authentication The access key does not authenticate: 401 ERR_AUTH_DATE_OUT_OF_RANGE/);
+    expect(stdout).toMatch(/fix: this machine's clock is outside the server's replay window: synchronise it/);
+  });
+
   it('an unreachable endpoint: says so and how to fix it', async () => {
     const { code, stdout } = await runCli(['doctor', '--endpoint', 'http://127.0.0.1:1/']);
     expect(code).toBe(1);
