@@ -76,3 +76,11 @@ export {
   type RandomSource,
 } from './runtime/clock.js';
 export type { AbortSignalLike } from './runtime/abort-signal-like.js';
+export {
+  subscribeChatEvents,
+  type ChatEventsCredential,
+  type ChatEventsState,
+  type ChatEventsSubscription,
+  type ChatStreamEvent,
+  type SubscribeChatEventsOptions,
+} from './events/subscribe-chat-events.js';
