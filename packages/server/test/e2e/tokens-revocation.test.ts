@@ -1,7 +1,13 @@
 // Requirement 4: introspection tells exactly why a token is not valid — revoked (exactly: before vs right after
 // revokeTokens), identity deleted, unknown signing key, malformed, bad signature, expired — and tokens, keys and
 // revocations survive a restart on the same data dir.
+import { createPrivateKey, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assembleJwt, base64ToBytes, encodeSigningInput, isHighS } from '@tessera/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSecretBox } from '../../src/crypto/secret-box.js';
+import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import {
   acsRequest,
   createIdentity,
@@ -31,6 +37,10 @@ beforeAll(async () => {
   target = { url: ts.url, accessKey: ts.primaryKey };
 });
 afterAll(async () => ts.close());
+
+function fail(): never {
+  throw new Error('missing test fixture');
+}
 
 /** A date header matching the server's (shifted) clock. */
 const serverDate = () => new Date(clock()).toUTCString();
@@ -214,6 +224,33 @@ describe('introspection says why a token is not valid', () => {
       active: false,
       reason: 'ERR_TOKEN_BAD_SIGNATURE',
     });
+  });
+
+  // Tokens minted before the upgrade (tsv 1) were not normalised: they stay valid in either form while they live.
+  // Minted here with the server's own signing key, read from its store with its master key.
+  it('a tsv-1 token signed by this server is active in its high-S and its low-S form', async () => {
+    const box = createSecretBox(base64ToBytes(readFileSync(join(ts.dataDir, 'master.key'), 'utf8').trim()) ?? fail());
+    const store = createSqliteStore({ path: join(ts.dataDir, 'tessera.db') });
+    const active = (await store.listSigningKeys()).find((k) => k.status === 'active') ?? fail();
+    await store.close();
+    const key = createPrivateKey(box.open(active.privateKey));
+    const input = encodeSigningInput(
+      { alg: 'ES256', typ: 'JWT', kid: active.kid },
+      {
+        ...decodeToken(token).payload,
+        tsv: 1,
+      },
+    );
+    const forms = new Set<boolean>();
+    for (let i = 0; forms.size < 2 && i < 64; i++) {
+      const signature = new Uint8Array(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }));
+      if (forms.has(isHighS(signature))) continue;
+      forms.add(isHighS(signature));
+      expect((await introspect(target, assembleJwt(input, signature))).active, `high-S: ${isHighS(signature)}`).toBe(
+        true,
+      );
+    }
+    expect(forms.size).toBe(2);
   });
 
   // RFC 7515 §4.1.11: a `crit` the recipient does not understand MUST be rejected (before the signature is looked at).
