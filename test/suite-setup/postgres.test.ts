@@ -1,7 +1,7 @@
 // The suite's own set-up (issue 16): `npm install && npm test` needs no PostgreSQL on the machine. Without
 // TESSERA_TEST_PG_URL the run starts a real cluster of its own on a free port and removes it afterwards.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -52,7 +52,9 @@ describe('the suite’s own PostgreSQL', () => {
   it('runs the server as `nobody` when the suite runs as root (PostgreSQL refuses root)', async () => {
     const server = await startTestPostgres({ parentDir });
     try {
-      const owner = statSync(join(server.dir, 'data')).uid;
+      // The postmaster's own process, not just its files.
+      const pid = readFileSync(join(server.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
+      const owner = statSync(`/proc/${pid}`).uid;
       expect(owner).toBe(
         process.getuid?.() === 0
           ? Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }))
