@@ -137,8 +137,11 @@ export function withCallTimeout(store: Store, options: StoreCallTimeoutOptions):
 
   const guarded: Record<string, unknown> = {};
   for (const name of Object.keys(store) as Array<keyof Store>) {
-    const method = store[name] as (...args: unknown[]) => Promise<unknown>;
-    guarded[name] = UNBOUNDED.has(name) ? method : bound(name, method);
+    const member: unknown = store[name];
+    guarded[name] =
+      typeof member === 'function' && !UNBOUNDED.has(name)
+        ? bound(name, member as (...args: unknown[]) => Promise<unknown>)
+        : member;
   }
   return guarded as unknown as Store;
 }

@@ -106,7 +106,8 @@ function startLoad(target: Target, workers: number) {
               : acsRequest(target, 'POST', identityPath(known, '/:revokeAccessTokens', '2025-06-30')),
           hangAfterMs,
         );
-        outcomes.push({ ...outcome, json: undefined });
+        const { json: _body, ...answered } = outcome;
+        outcomes.push(answered);
       } else {
         const outcome = await timed(
           'create',
@@ -115,7 +116,8 @@ function startLoad(target: Target, workers: number) {
         );
         const id = outcome.status === 201 ? (outcome.json as { identity: { id: string } }).identity.id : undefined;
         if (id !== undefined) created.push(id);
-        outcomes.push({ ...outcome, id, json: undefined });
+        const { json: _created, ...answered } = outcome;
+        outcomes.push({ ...answered, id });
       }
       // A little pacing so the 2-core machine serves the load and the test alike.
       await new Promise((resolve) => setTimeout(resolve, 5));
