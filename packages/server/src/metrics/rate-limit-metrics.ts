@@ -12,6 +12,8 @@ interface Slot {
   readonly allowed: CounterCell;
   readonly limited: CounterCell;
   windowStart: number;
+  /** `windowStart` plus the window's length: until then, no roll is needed. */
+  windowEnd: number;
   current: number;
   previous: number;
 }
@@ -48,11 +50,12 @@ export function instrumentRateLimiter(
   const shared = new Map<RateLimitedOperation, Map<string, Slot>>(); // by label: every raw credential labelled `other`
 
   const roll = (slot: Slot, now: number, lengthMs: number) => {
+    if (now < slot.windowEnd && now >= slot.windowStart) return;
     const start = Math.floor(now / lengthMs) * lengthMs;
-    if (start === slot.windowStart) return;
     slot.previous = start - slot.windowStart === lengthMs ? slot.current : 0;
     slot.current = 0;
     slot.windowStart = start;
+    slot.windowEnd = start + lengthMs;
   };
 
   const slotOf = (operation: RateLimitedOperation, credential: string): Slot => {
@@ -76,6 +79,7 @@ export function instrumentRateLimiter(
         allowed: decisions.cell(operation, label, 'allowed'),
         limited: decisions.cell(operation, label, 'limited'),
         windowStart: 0,
+        windowEnd: 0,
         current: 0,
         previous: 0,
       };
@@ -120,11 +124,22 @@ export function instrumentRateLimiter(
     },
   });
 
+  // The last caller's slot: a busy credential asks again and again, and then no map is read.
+  let lastCredential = '';
+  let lastOperation: RateLimitedOperation | undefined;
+  let lastSlot: Slot | undefined;
   return {
     take(credential, operation) {
       const rule = policy[operation];
       if (rule === undefined) return limiter.take(credential, operation);
-      const slot = slotOf(operation, credential);
+      let slot: Slot;
+      if (lastSlot !== undefined && operation === lastOperation && credential === lastCredential) slot = lastSlot;
+      else {
+        slot = slotOf(operation, credential);
+        lastSlot = slot;
+        lastOperation = operation;
+        lastCredential = credential;
+      }
       roll(slot, clock(), rule.windowSeconds * 1000);
       slot.current++;
       try {

@@ -109,14 +109,25 @@ export function createServerMetrics(options: {
   });
 
   // The scope set of a token, from the array the route parsed: joined as given, then sorted once per distinct set.
+  // The last set is kept too: most tokens of a deployment ask for the same scopes, and then nothing is joined.
   const byScopes = new Map<string, CounterCell>();
-  const tokenCounter = (scopes: readonly string[]) => {
+  let lastScopes: readonly string[] = [];
+  let lastCounter: CounterCell | undefined;
+  const sameAsLast = (scopes: readonly string[]) => {
+    if (scopes.length !== lastScopes.length) return false;
+    for (let i = 0; i < scopes.length; i++) if (scopes[i] !== lastScopes[i]) return false;
+    return true;
+  };
+  const tokenCounter = (scopes: readonly string[]): CounterCell => {
+    if (lastCounter !== undefined && sameAsLast(scopes)) return lastCounter;
     const given = scopes.join(',');
     let counter = byScopes.get(given);
     if (counter === undefined) {
       counter = tokens.cell([...new Set(scopes)].sort().join(',') || 'none');
       if (byScopes.size < 1000) byScopes.set(given, counter);
     }
+    lastScopes = [...scopes];
+    lastCounter = counter;
     return counter;
   };
 
