@@ -31,11 +31,12 @@ export interface SqliteChatStoreOptions {
   /** Database file (its folder is created), or `:memory:`. May be the identity server's file: the tables differ. */
   path: string;
   /**
-   * `normal` (default): WAL without an fsync per commit — nothing is lost when the process crashes (kill -9), the
-   * last commits may be lost on power loss or an OS crash; a message costs ~0.6 ms instead of ~5.6 ms here
-   * (bench/chat.mjs). `full` fsyncs every commit.
+   * `full` (default): every acknowledged write is on disk — writes are group-committed (those arriving in the same
+   * event-loop turn share one transaction and one fsync) and each resolves only after its commit. `normal`
+   * (opt-out): WAL without the fsync — nothing is lost when the process crashes (kill -9), the last commits may be
+   * lost on power loss or an OS crash (docs/chat.md, "Durability").
    */
-  synchronous?: 'full' | 'normal';
+  synchronous?: 'full' | 'normal' | undefined;
 }
 
 /** The schema: one statement list per version, applied in order (`PRAGMA user_version` is not shared, see below). */
@@ -72,7 +73,7 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     throw new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause });
   }
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('busy_timeout = 5000');
 
   const migrate = () => {
@@ -186,23 +187,63 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
   });
 
   // Store calls are synchronous underneath; a failure of SQLite itself becomes ERR_CHAT_STORE_UNAVAILABLE.
+  const asChatError = (error: unknown): unknown =>
+    error instanceof ChatError ? error : new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause: error });
   const run = async <T>(fn: () => T): Promise<T> => {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof ChatError) throw error;
-      throw new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause: error });
+      throw asChatError(error);
     }
   };
+
+  // Group commit (as the identity server's identity creation): writes arriving in the same event-loop turn share
+  // one transaction and one fsync, and each promise settles only after that commit, so an acknowledged write is on
+  // disk. Each write runs in its own savepoint (a nested better-sqlite3 transaction): one that fails rolls back
+  // alone, never its neighbours, and each sees the writes queued before it.
+  type PendingWrite = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
+  let queue: PendingWrite[] = [];
+  const flushWrites = db.transaction((batch: readonly PendingWrite[]) => {
+    const settled: Array<() => void> = [];
+    for (const p of batch) {
+      try {
+        const value = db.transaction(p.run)();
+        settled.push(() => p.resolve(value));
+      } catch (error) {
+        settled.push(() => p.reject(asChatError(error)));
+      }
+    }
+    return settled;
+  });
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    let settled: Array<() => void>;
+    try {
+      if (!db.open) throw new TypeError('The database connection is not open');
+      settled = flushWrites.immediate(batch);
+    } catch (error) {
+      for (const p of batch) p.reject(asChatError(error));
+      return;
+    }
+    for (const settle of settled) settle();
+  };
+  const write = <T>(fn: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+    });
 
   return {
     async migrate() {
       await run(migrate);
     },
     async close() {
+      // Writes still queued are committed (and answered) before the file closes.
+      if (queue.length > 0) flush();
       if (db.open) db.close();
     },
-    createThread: (input) => run(() => createTx(input)),
+    createThread: (input) => write(() => createTx(input)),
     getThread: (threadId) =>
       run(() => {
         const row = q.thread.get(threadId) as ThreadRow | undefined;
@@ -222,24 +263,22 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
         return rows.map(toThread);
       }),
     updateThread: (threadId, patch, systemMessage, now) =>
-      run(
-        db.transaction(() => {
-          const row = q.thread.get(threadId) as ThreadRow | undefined;
-          if (row === undefined || row.deleted_on !== null) return undefined;
-          const current = toThread(row);
-          const metadata =
-            patch.metadata === undefined ? current.metadata : mergeMetadata(current.metadata, patch.metadata);
-          q.updateThread.run(
-            patch.topic ?? current.topic,
-            JSON.stringify(metadata),
-            json(patch.retentionPolicy ?? current.retentionPolicy),
-            threadId,
-          );
-          if (systemMessage !== undefined) append(threadId, systemMessage, now);
-          return toThread(q.thread.get(threadId) as ThreadRow);
-        }),
-      ),
-    deleteThread: (threadId, now) => run(() => q.deleteThread.run(now, threadId).changes === 1),
+      write(() => {
+        const row = q.thread.get(threadId) as ThreadRow | undefined;
+        if (row === undefined || row.deleted_on !== null) return undefined;
+        const current = toThread(row);
+        const metadata =
+          patch.metadata === undefined ? current.metadata : mergeMetadata(current.metadata, patch.metadata);
+        q.updateThread.run(
+          patch.topic ?? current.topic,
+          JSON.stringify(metadata),
+          json(patch.retentionPolicy ?? current.retentionPolicy),
+          threadId,
+        );
+        if (systemMessage !== undefined) append(threadId, systemMessage, now);
+        return toThread(q.thread.get(threadId) as ThreadRow);
+      }),
+    deleteThread: (threadId, now) => write(() => q.deleteThread.run(now, threadId).changes === 1),
     getParticipant: (threadId, rawId) =>
       run(() => {
         const row = q.participant.get(threadId, rawId) as ParticipantRow | undefined;
@@ -248,21 +287,17 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     listParticipants: (threadId, skip, limit) =>
       run(() => (q.participants.all(threadId, limit, skip) as ParticipantRow[]).map(toParticipant)),
     addParticipants: (threadId, participants, systemMessage, now) =>
-      run(
-        db.transaction(() => {
-          upsertParticipants(threadId, participants);
-          append(threadId, systemMessage, now);
-        }),
-      ),
+      write(() => {
+        upsertParticipants(threadId, participants);
+        append(threadId, systemMessage, now);
+      }),
     removeParticipant: (threadId, rawId, systemMessage, now) =>
-      run(
-        db.transaction(() => {
-          if (q.removeParticipant.run(threadId, rawId).changes !== 1) return false;
-          append(threadId, systemMessage, now);
-          return true;
-        }),
-      ),
-    appendMessage: (threadId, draft, now) => run(db.transaction(() => append(threadId, draft, now))),
+      write(() => {
+        if (q.removeParticipant.run(threadId, rawId).changes !== 1) return false;
+        append(threadId, systemMessage, now);
+        return true;
+      }),
+    appendMessage: (threadId, draft, now) => write(() => append(threadId, draft, now)),
     getMessage: (threadId, messageId) =>
       run(() => {
         const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
@@ -280,31 +315,27 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
         ).map(toMessage),
       ),
     updateMessage: (threadId, messageId, patch, now) =>
-      run(
-        db.transaction(() => {
-          const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
-          if (row === undefined || row.deleted_on !== null) return undefined;
-          const current = toMessage(row);
-          const metadata =
-            patch.metadata === undefined ? current.metadata : mergeMetadata(current.metadata, patch.metadata);
-          const version = String(Math.max(now, Number(current.version) + 1));
-          q.updateMessage.run(patch.content ?? current.content ?? null, json(metadata), now, version, threadId, row.id);
-          return toMessage(q.message.get(threadId, row.id) as MessageRow);
-        }),
-      ),
+      write(() => {
+        const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
+        if (row === undefined || row.deleted_on !== null) return undefined;
+        const current = toMessage(row);
+        const metadata =
+          patch.metadata === undefined ? current.metadata : mergeMetadata(current.metadata, patch.metadata);
+        const version = String(Math.max(now, Number(current.version) + 1));
+        q.updateMessage.run(patch.content ?? current.content ?? null, json(metadata), now, version, threadId, row.id);
+        return toMessage(q.message.get(threadId, row.id) as MessageRow);
+      }),
     deleteMessage: (threadId, messageId, now) =>
-      run(
-        db.transaction(() => {
-          const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
-          if (row === undefined) return undefined;
-          if (row.deleted_on === null) {
-            q.deleteMessage.run(now, String(Math.max(now, Number(row.version) + 1)), threadId, row.id);
-          }
-          return toMessage(q.message.get(threadId, row.id) as MessageRow);
-        }),
-      ),
+      write(() => {
+        const row = q.message.get(threadId, Number(messageId)) as MessageRow | undefined;
+        if (row === undefined) return undefined;
+        if (row.deleted_on === null) {
+          q.deleteMessage.run(now, String(Math.max(now, Number(row.version) + 1)), threadId, row.id);
+        }
+        return toMessage(q.message.get(threadId, row.id) as MessageRow);
+      }),
     putReadReceipt: (threadId, receipt) =>
-      run(() => {
+      write(() => {
         q.putReceipt.run(threadId, receipt.senderRawId, Number(receipt.chatMessageId), receipt.readOn);
       }),
     listReadReceipts: (threadId, skip, limit) =>

@@ -292,6 +292,36 @@ export function describeChatStoreConformance(name: string, factory: () => Promis
       expect(b.sequenceId).toBe(a.sequenceId + 1);
     });
 
+    it('writes issued together (group commit on SQLite) each succeed or fail alone, in order, nothing half', async () => {
+      const t = (await store.createThread(threadInput(user(1)))).thread;
+      const sends = Array.from({ length: 40 }, (_, i) =>
+        store.appendMessage(t.id, { type: 'text', senderRawId: user(1), content: `g${i}` }, T0 + 1000),
+      );
+      const bad = store.appendMessage('19:nothere@thread.v2', { type: 'text', content: 'x' }, T0 + 1000);
+      const edit = store.putReadReceipt(t.id, { senderRawId: user(1), chatMessageId: '1', readOn: T0 + 2000 });
+      const [sent, badResult] = await Promise.all([
+        Promise.all(sends),
+        bad.then(
+          () => 'stored',
+          () => 'refused',
+        ),
+        edit,
+      ]);
+      expect(badResult).toBe('refused');
+      // Ids are contiguous (no gap left by the refused write); their order is the store's (SQLite: as issued).
+      const ids = sent.map((m) => Number(m.id)).sort((a, b) => a - b);
+      for (let i = 1; i < ids.length; i++) expect(ids[i]).toBe((ids[i - 1] as number) + 1);
+      const page = await store.listMessages(t.id, { notBefore: 0, limit: 100 });
+      expect(
+        page
+          .filter((m) => m.type === 'text')
+          .map((m) => m.content)
+          .sort(),
+      ).toEqual(Array.from({ length: 40 }, (_, i) => `g${i}`).sort());
+      expect(await store.listMessages('19:nothere@thread.v2', { notBefore: 0, limit: 5 })).toEqual([]);
+      expect(await store.listReadReceipts(t.id, 0, 10)).toHaveLength(1);
+    });
+
     it('appending to an unknown thread stores nothing', async () => {
       await expect(store.appendMessage('19:nothere@thread.v2', { type: 'text', content: 'x' }, T0)).rejects.toThrow();
       expect(await store.listMessages('19:nothere@thread.v2', { notBefore: 0, limit: 5 })).toEqual([]);
