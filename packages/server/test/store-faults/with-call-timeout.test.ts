@@ -1,5 +1,6 @@
 import { isTesseraError, TesseraError } from '@tessera/core';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { resolveServerOptions } from '../../src/config/server-options.js';
 import type { Store } from '../../src/store/store.js';
 import {
   createStoreAvailability,
@@ -83,4 +84,14 @@ it('an error from a database that answered (not unavailable) passes through and 
   const call = guarded.getIdentity('x');
   pending[0]?.reject(new TesseraError('ERR_INTERNAL', 'constraint'));
   await expect(call).rejects.toSatisfy((e: unknown) => isTesseraError(e, 'ERR_INTERNAL'));
+});
+
+it('--store-timeout defaults to 5000 ms and refuses values outside 100..600000, naming the setting', () => {
+  expect(resolveServerOptions({}).storeTimeoutMs).toBe(5000);
+  expect(resolveServerOptions({ storeTimeoutMs: 250 }).storeTimeoutMs).toBe(250);
+  for (const bad of [0, 99, 600_001, 1.5]) {
+    expect(() => resolveServerOptions({ storeTimeoutMs: bad })).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID', target: 'store-timeout' }),
+    );
+  }
 });
