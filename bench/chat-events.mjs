@@ -12,6 +12,8 @@
 // is published once the message is stored, before the answer, so most of the latency is the send itself). Messages go one at a time at BENCH_EVENTS_INTERVAL_MS apart —
 // the latency of a live chat, not a throughput test — each with BENCH_EVENTS_CONTENT_BYTES of content; a
 // BENCH_EVENTS_LARGE_EVERY-th message is 20,000 bytes, so the PostgreSQL bus also sends events by reference.
+//   bus only      two PostgreSQL buses in this process (as two processes would hold them): publish on one, hear on
+//                 the other — the LISTEN/NOTIFY hop alone, without the HTTP send and the chat store.
 // Prints a table and one JSON line; writes bench/results/chat-events.json.
 //
 // Knobs (env): BENCH_EVENTS_MESSAGES (1000 per scenario), BENCH_EVENTS_WARMUP (50), BENCH_EVENTS_INTERVAL_MS (5),
@@ -22,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { createPostgresEventBus } from '@tessera/chat';
 import { SseParser } from '@tessera/core';
 import { machineInfo, round } from './lib/machine.mjs';
 import { createBenchDatabase, DEFAULT_PG_URL } from './lib/postgres.mjs';
@@ -138,6 +141,45 @@ async function run({ name, sendUrl, streamUrl, connectionString }) {
   return { scenario: name, sends, ...percentiles(latencies), sendP50: send.p50, sendP99: send.p99 };
 }
 
+/** Publish on one PostgreSQL bus, hear on another: the cross-process hop alone. */
+async function busOnly(url) {
+  const a = createPostgresEventBus({ connectionString: url, schema: 'bench_events' });
+  const b = createPostgresEventBus({ connectionString: url, schema: 'bench_events' });
+  await Promise.all([a.ready(), b.ready()]);
+  const waiting = new Map();
+  b.subscribe('u', (e) => waiting.get(e.sender.displayName)?.());
+  const latencies = [];
+  try {
+    for (let i = 0; i < cfg.warmup + cfg.messages; i++) {
+      const key = `m${i}`;
+      const large = cfg.largeEvery > 0 && i % cfg.largeEvery === cfg.largeEvery - 1;
+      const t0 = performance.now();
+      const heard = new Promise((resolve, reject) => {
+        waiting.set(key, () => resolve(performance.now() - t0));
+        setTimeout(() => reject(new Error(`bus: event ${i} not heard within 5 s`)), 5000).unref();
+      });
+      await a.publish({
+        type: 'typingIndicatorReceived',
+        threadId: '19:bench@thread.v2',
+        recipients: ['u'],
+        occurredOn: new Date().toISOString(),
+        sender: { rawId: large ? 'x'.repeat(20_000) : 's', displayName: key },
+      });
+      const ms = await heard;
+      waiting.delete(key);
+      if (i >= cfg.warmup) latencies.push(ms);
+      await sleep(cfg.intervalMs);
+    }
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+  return {
+    scenario: 'bus only (PostgreSQL LISTEN/NOTIFY)',
+    sends: cfg.warmup + cfg.messages,
+    ...percentiles(latencies),
+  };
+}
+
 const results = [];
 const dataDirs = [];
 try {
@@ -200,6 +242,8 @@ try {
         } finally {
           await b.stop();
         }
+        log('bus only (PostgreSQL)…');
+        results.push(await busOnly(db.url));
       } finally {
         await a.stop();
       }
@@ -224,7 +268,7 @@ process.stdout.write(
       r.p99,
       r.max,
       r.p99 < target ? 'yes' : 'NO',
-      `${r.sendP50} / ${r.sendP99}`,
+      r.sendP50 === undefined ? '–' : `${r.sendP50} / ${r.sendP99}`,
     ]),
   )}\n`,
 );
