@@ -17,10 +17,15 @@ export interface ChatEventStreamOptions {
   readonly retainMs?: number | undefined;
   /** The `retry:` (ms) the stream suggests to reconnecting clients. Default 2,000. */
   readonly retryMs?: number | undefined;
+  /**
+   * A client that reads slower than events come is cut off once this many bytes wait unsent (it reconnects and
+   * resumes from the replay buffer), so one slow reader cannot grow the server's memory. Default 1 MiB.
+   */
+  readonly maxPendingBytes?: number | undefined;
 }
 
 /** Why the server ended a stream: the `reason` of its last event, `event: end`. */
-export type ChatStreamEndReason = 'tokenExpired' | 'tokenRejected' | 'serverClosing';
+export type ChatStreamEndReason = 'tokenExpired' | 'tokenRejected' | 'serverClosing' | 'slowConsumer';
 
 /** The capability a token needs to open the stream: "Get chat threads" (every chat scope has it). */
 export const EVENT_STREAM_CAPABILITY = 'chat.thread.list';
@@ -57,6 +62,7 @@ export function registerEventStreamRoutes(
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const recheckMs = options.tokenRecheckMs ?? 5_000;
   const retryMs = options.retryMs ?? 2_000;
+  const maxPending = options.maxPendingBytes ?? 1024 * 1024;
   const hub = createChatEventHub({ bus: ctx.events, replayEvents: options.replayEvents, retainMs: options.retainMs });
   const open = new Set<(reason: ChatStreamEndReason) => void>();
 
@@ -118,6 +124,10 @@ export function registerEventStreamRoutes(
     const send = (text: string, check: boolean): void => {
       queue = queue.then(async () => {
         if (ended || (check && !(await stillValid())) || ended) return;
+        if (res.writableLength > maxPending) {
+          end('slowConsumer');
+          return;
+        }
         res.write(text);
       });
     };
