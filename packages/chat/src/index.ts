@@ -92,6 +92,7 @@ export {
 } from './service/open-chat-store.js';
 export {
   startChatService,
+  chatServiceRoomsKeys,
   type ChatServiceOptions,
   type RunningChatService,
 } from './service/start-chat-service.js';

@@ -8,12 +8,17 @@ import {
   createDeferredVerifier,
   createNodeFetch,
   openChatStore,
+  openRoomsStore,
+  ROOMS_DATA_ACTIONS,
+  type RoomsAccessKey,
+  type RoomsDataAction,
+  type RoomsOptions,
 } from '@tessera/chat';
-import { type RunningServer, type ServerOptions, resolveServerOptions } from '@tessera/server';
+import { type RunningServer, type ServerHostAccess, type ServerOptions, resolveServerOptions } from '@tessera/server';
 import { TesseraError } from '@tessera/core';
 import { createNodeVerifier } from '@tessera/verifier/node';
 
-/** The chat API mounted on `tessera serve`'s own endpoint. */
+/** The chat and Rooms APIs mounted on `tessera serve`'s own endpoint. */
 export interface ChatMount {
   /** For `ServerOptions.register`: opens the chat store and registers the plugin before the server listens. */
   register: NonNullable<ServerOptions['register']>;
@@ -21,15 +26,69 @@ export interface ChatMount {
   attach(server: RunningServer): void;
 }
 
+/** Settings of the mount itself. */
+export interface ChatMountOptions {
+  /** SQLite chat store: `full` (default, nothing acknowledged is lost) or `normal` (`--chat-synchronous`). */
+  readonly synchronous?: 'full' | 'normal' | undefined;
+}
+
 /**
  * Where `tessera serve` keeps chat: beside the identity data — `<data-dir>/chat.db` next to the SQLite identity
  * store, or the same PostgreSQL database and schema (the chat tables have their own names).
  */
-export function chatStoreBeside(options: ServerOptions): ChatStoreLocation {
+export function chatStoreBeside(options: ServerOptions, chat: ChatMountOptions = {}): ChatStoreLocation {
   const resolved = resolveServerOptions(options);
   return resolved.store.kind === 'sqlite'
-    ? { kind: 'sqlite', path: join(dirname(resolved.store.path), 'chat.db') }
+    ? { kind: 'sqlite', path: join(dirname(resolved.store.path), 'chat.db'), synchronous: chat.synchronous }
     : { kind: 'postgres', url: resolved.store.url, schema: resolved.store.schema };
+}
+
+const ALL_ROOMS_ACTIONS: ReadonlySet<RoomsDataAction> = new Set(ROOMS_DATA_ACTIONS);
+const DECIDE_ONLY: ReadonlySet<RoomsDataAction> = new Set<RoomsDataAction>(['rooms/decide']);
+
+function isRoomsAction(action: string): action is RoomsDataAction {
+  return (ROOMS_DATA_ACTIONS as readonly string[]).includes(action);
+}
+
+/**
+ * The Rooms options of the mount, over the server's live credentials: the primary and secondary keys hold every
+ * Rooms data action, the read-only verifier key `rooms/decide` only; bearer principals hold the `rooms/*` actions
+ * of their role assignments on this server. Keys are read on every request, so a regenerated key stops at once.
+ */
+export function roomsOptionsFromHost(host: ServerHostAccess, store: RoomsOptions['store']): RoomsOptions {
+  let seen: ReturnType<ServerHostAccess['accessKeys']> | undefined;
+  let keys: readonly RoomsAccessKey[] = [];
+  const bearer = host.bearer;
+  return {
+    store,
+    accessKeys: () => {
+      const current = host.accessKeys();
+      if (current !== seen) {
+        seen = current;
+        keys = current.map((k) => ({
+          name: k.name,
+          secret: k.secret,
+          actions: k.fullControl ? ALL_ROOMS_ACTIONS : DECIDE_ONLY,
+        }));
+      }
+      return keys;
+    },
+    bearer:
+      bearer === undefined
+        ? undefined
+        : async (token) => {
+            const principal = await bearer(token);
+            return {
+              kind: 'bearer',
+              issuer: principal.issuer,
+              subject: principal.subject,
+              actions: new Set([...principal.actions].filter(isRoomsAction)),
+            };
+          },
+    maxClockSkewMs: host.maxClockSkewMs,
+    publicHost: host.publicHost,
+    resourceId: host.resourceId,
+  };
 }
 
 /**
@@ -37,26 +96,36 @@ export function chatStoreBeside(options: ServerOptions): ChatStoreLocation {
  * exactly as a separate chat service would (JWKS and the revocation feed, read over the server's own socket with
  * the read-only verifier key) — no server internals are shared.
  */
-export function createChatMount(options: ServerOptions, logger?: ChatLogger): ChatMount {
-  const location = chatStoreBeside(options);
+export function createChatMount(options: ServerOptions, logger?: ChatLogger, chat?: ChatMountOptions): ChatMount {
+  const location = chatStoreBeside(options, chat);
   const verifier = createDeferredVerifier();
   return {
-    register: async (app) => {
+    register: async (app, host) => {
       const opened = await openChatStore(location);
-      // In-process beside SQLite; LISTEN/NOTIFY beside PostgreSQL, so a stream on any process hears every event.
-      const events = await openChatEventBus(location).catch(async (error: unknown) => {
+      let rooms: Awaited<ReturnType<typeof openRoomsStore>> | undefined;
+      let events: Awaited<ReturnType<typeof openChatEventBus>>;
+      try {
+        // The rooms tables beside the chat tables (same file or schema).
+        rooms = await openRoomsStore(location);
+        // In-process beside SQLite; LISTEN/NOTIFY beside PostgreSQL, so a stream on any process hears every event.
+        events = await openChatEventBus(location);
+      } catch (error) {
+        await rooms?.close();
         await opened.close();
         throw error;
-      });
+      }
+      const roomsStore = rooms;
       app.addHook('onClose', async () => {
         await verifier.close();
         await events.close();
+        await roomsStore.close();
         await opened.close();
       });
       await app.register(chatPlugin, {
         verifier,
         store: opened,
         events,
+        rooms: roomsOptionsFromHost(host, roomsStore),
         ...(logger === undefined ? {} : { logger }),
       });
     },
@@ -75,9 +144,13 @@ export function createChatMount(options: ServerOptions, logger?: ChatLogger): Ch
 }
 
 /** `startServer` options with the chat API mounted, and the call that finishes the mount once the server listens. */
-export function withChat(options: ServerOptions, logger?: ChatLogger): { options: ServerOptions; mount: ChatMount } {
-  const mount = createChatMount(options, logger);
-  return { options: { ...options, register: (app) => mount.register(app) }, mount };
+export function withChat(
+  options: ServerOptions,
+  logger?: ChatLogger,
+  chat?: ChatMountOptions,
+): { options: ServerOptions; mount: ChatMount } {
+  const mount = createChatMount(options, logger, chat);
+  return { options: { ...options, register: (app, host) => mount.register(app, host) }, mount };
 }
 
 /** `--chat on|off` (default on). Throws `ERR_CONFIG_INVALID` naming the setting for anything else. */
@@ -87,4 +160,16 @@ export function chatSwitch(value: string | undefined): boolean {
   throw new TesseraError('ERR_CONFIG_INVALID', "Invalid --chat (TESSERA_CHAT): must be 'on' or 'off'.", {
     target: 'chat',
   });
+}
+
+/** `--chat-synchronous full|normal` (default full). Throws `ERR_CONFIG_INVALID` naming the setting for anything else. */
+export function chatSynchronousSetting(value: string | undefined): 'full' | 'normal' | undefined {
+  if (value === undefined || /^(full|normal)$/i.test(value.trim())) {
+    return value === undefined ? undefined : (value.trim().toLowerCase() as 'full' | 'normal');
+  }
+  throw new TesseraError(
+    'ERR_CONFIG_INVALID',
+    "Invalid --chat-synchronous (TESSERA_CHAT_SYNCHRONOUS): must be 'full' or 'normal'.",
+    { target: 'chat-synchronous' },
+  );
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ChatStoreLocation, parseChatStoreLocation, startChatService } from '@tessera/chat';
+import { type ChatStoreLocation, chatServiceRoomsKeys, parseChatStoreLocation, startChatService } from '@tessera/chat';
 import type { TesseraError } from '@tessera/core';
-import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
+import { readLogLevel, readSettings, secretSetting, type SettingSpec } from './settings.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
 /** Every `tessera chat-service` flag; each is also `TESSERA_CHAT_<NAME>` (upper case, dashes → underscores). */
@@ -22,10 +22,21 @@ export const CHAT_SERVICE_SETTINGS: readonly SettingSpec[] = [
     kind: 'string',
     help: 'PEM file of a CA to trust for the identity server (e.g. its --tls-dev CA)',
   },
+  {
+    flag: 'rooms-key',
+    kind: 'string',
+    help: 'Rooms API access key (base64, ≥ 32 bytes) for room management; without it the Rooms API answers call decisions only (verifier key)',
+  },
+  { flag: 'rooms-key-file', kind: 'string', help: 'file holding --rooms-key (keeps it out of ps and shell history)' },
   { flag: 'host', kind: 'string', help: 'interface to bind (default 127.0.0.1)' },
   { flag: 'port', kind: 'int', help: 'port, 0 = pick a free one (default 8090)' },
   { flag: 'data-dir', kind: 'string', help: 'folder of the SQLite chat store (default ./.tessera-chat)' },
   { flag: 'store', kind: 'string', help: "'sqlite:<path>' or 'postgres://…' (default sqlite:<data-dir>/chat.db)" },
+  {
+    flag: 'synchronous',
+    kind: 'string',
+    help: "SQLite store: 'full' (default, group commit with an fsync: nothing acknowledged is lost) or 'normal' (no fsync)",
+  },
   { flag: 'tls-cert', kind: 'string', help: 'serve HTTPS with this certificate chain (PEM file); the SDK needs HTTPS' },
   { flag: 'tls-key', kind: 'string', help: 'private key of --tls-cert (PEM file)' },
   { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
@@ -75,11 +86,29 @@ export function parseChatServiceArgs(
   } catch (error) {
     throw invalid('store', error instanceof Error ? error.message : 'is invalid.');
   }
+  const synchronous = str('synchronous')?.toLowerCase();
+  if (synchronous !== undefined && synchronous !== 'full' && synchronous !== 'normal') {
+    throw invalid('synchronous', "must be 'full' or 'normal'.");
+  }
+  if (synchronous !== undefined && store.kind === 'sqlite') store = { ...store, synchronous };
+  const roomsKey = secretSetting(settings, 'rooms-key');
+  if (roomsKey !== undefined) {
+    try {
+      chatServiceRoomsKeys({ connectionString, roomsKey });
+    } catch (error) {
+      const fromFile = str('rooms-key-file') !== undefined;
+      throw invalid(
+        fromFile ? 'rooms-key-file' : 'rooms-key',
+        error instanceof Error ? lowerFirst(error.message) : 'is invalid.',
+      );
+    }
+  }
   const caPath = str('identity-ca');
   const level = readLogLevel(settings);
   return {
     identityEndpoint,
     connectionString,
+    roomsKey,
     store,
     host: str('host'),
     port: int('port'),
@@ -90,6 +119,10 @@ export function parseChatServiceArgs(
     identityCa: caPath === undefined ? undefined : readPem(caPath, 'identity-ca', invalid),
     quiet: level === 'silent' || level === 'fatal' || level === 'error',
   };
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 /** `tessera chat-service`: starts the chat API alone and stops it gracefully on SIGINT/SIGTERM. */

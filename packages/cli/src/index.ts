@@ -8,7 +8,16 @@ export {
   envName,
 } from './serve-command.js';
 export { keysCommand } from './keys-command.js';
-export { chatStoreBeside, chatSwitch, createChatMount, withChat, type ChatMount } from './chat-mount.js';
+export {
+  chatStoreBeside,
+  chatSwitch,
+  chatSynchronousSetting,
+  createChatMount,
+  roomsOptionsFromHost,
+  withChat,
+  type ChatMount,
+  type ChatMountOptions,
+} from './chat-mount.js';
 export {
   CHAT_SERVICE_SETTINGS,
   chatServiceCommand,

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { startServer, type ServerOptions } from '@tessera/server';
-import { chatSwitch, withChat } from './chat-mount.js';
+import { chatSwitch, chatSynchronousSetting, withChat } from './chat-mount.js';
 import { readLogLevel, readSettings, type SettingSpec } from './settings.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
@@ -10,6 +10,8 @@ interface ServeCliOptions {
   printConnectionStrings?: boolean;
   /** `on` (default) or `off`: mount the ACS Chat API (`@tessera/chat`) on the server's endpoint. */
   chat?: string;
+  /** `full` (default) or `normal`: the SQLite chat store's durability (docs/chat.md, "Durability"). */
+  chatSynchronous?: string;
 }
 
 /** One `tessera serve` setting: its flag, env var, how to read it, and the option it sets. */
@@ -73,7 +75,13 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     flag: 'chat',
     key: 'chat',
     kind: 'string',
-    help: "'on' (default) mounts the ACS Chat API on this endpoint (docs/chat.md), 'off' leaves it out",
+    help: "'on' (default) mounts the ACS Chat and Rooms APIs on this endpoint (docs/chat.md), 'off' leaves them out",
+  },
+  {
+    flag: 'chat-synchronous',
+    key: 'chatSynchronous',
+    kind: 'string',
+    help: "SQLite chat store: 'full' (default) group-commits with an fsync, nothing acknowledged is lost; 'normal' skips the fsync (power loss may lose the last messages)",
   },
   {
     flag: 'resource-id',
@@ -266,8 +274,10 @@ export async function serveCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
-  const { printConnectionStrings, chat, ...serverOptions } = parseServeArgs(argv, env);
-  const mounted = chatSwitch(chat) ? withChat(serverOptions) : undefined;
+  const { printConnectionStrings, chat, chatSynchronous, ...serverOptions } = parseServeArgs(argv, env);
+  const mounted = chatSwitch(chat)
+    ? withChat(serverOptions, undefined, { synchronous: chatSynchronousSetting(chatSynchronous) })
+    : undefined;
   const options = mounted?.options ?? serverOptions;
   boundHeapGrowth(process.execArgv);
   const server = await startServer(options);
@@ -278,7 +288,10 @@ export async function serveCommand(
       connectionStringLines(server, printConnectionStrings === true),
   );
   if (mounted !== undefined)
-    process.stdout.write(`Chat API (ACS Chat, @azure/communication-chat): ${server.url}chat/threads\n`);
+    process.stdout.write(
+      `Chat API (ACS Chat, @azure/communication-chat): ${server.url}chat/threads\n` +
+        `Rooms API (ACS Rooms, @azure/communication-rooms): ${server.url}rooms (the connection string above)\n`,
+    );
   if (server.metricsUrl !== undefined) process.stdout.write(`Metrics (Prometheus): ${server.metricsUrl}\n`);
   if (server.devCaPath !== undefined) {
     process.stdout.write(

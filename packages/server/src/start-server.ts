@@ -9,6 +9,7 @@ import { buildApp } from './app.js';
 import { createAuditLog } from './audit/audit-log.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { createBearerAuthenticator } from './auth/bearer-authenticator.js';
+import { createHostAccess } from './auth/host-access.js';
 import { createRolesAdmin } from './auth/roles-admin.js';
 import { createRolesRegistry } from './auth/roles-registry.js';
 import { createTokenExchange } from './auth/token-exchange.js';
@@ -385,7 +386,19 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
       feed.close();
     });
 
-    if (input.register !== undefined) await input.register(app);
+    if (input.register !== undefined) {
+      await input.register(
+        app,
+        createHostAccess({
+          keys,
+          bearer,
+          resourceId: resource.resourceId,
+          publicHost: options.publicUrl === undefined ? undefined : new URL(options.publicUrl).host,
+          maxClockSkewMs: options.maxClockSkewMs,
+          clock,
+        }),
+      );
+    }
     try {
       await app.listen({ host: options.host, port: options.port });
     } catch (cause) {

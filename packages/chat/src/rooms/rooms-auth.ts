@@ -1,4 +1,4 @@
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { buildStringToSign, parseHmacAuthorization, parseHttpDate, TesseraError } from '@tessera/core';
 
 /**
@@ -14,8 +14,8 @@ export type RoomsDataAction = (typeof ROOMS_DATA_ACTIONS)[number];
 export interface RoomsAccessKey {
   /** A label for logs (`primary`, `secondary`); never the secret. */
   readonly name: string;
-  /** The decoded key bytes. */
-  readonly secret: Uint8Array;
+  /** The decoded key bytes, or a secret `KeyObject` (what the identity server hands a mounted plugin). */
+  readonly secret: Uint8Array | KeyObject;
   /** The data actions the key holds. Default: all of {@link ROOMS_DATA_ACTIONS}. */
   readonly actions?: ReadonlySet<RoomsDataAction> | undefined;
 }

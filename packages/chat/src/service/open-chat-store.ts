@@ -5,7 +5,12 @@ import { createSqliteChatStore } from '../store/sqlite-chat-store.js';
 
 /** Where chat data lives: a SQLite file, or a PostgreSQL database (and schema) shared by many processes. */
 export type ChatStoreLocation =
-  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'sqlite';
+      readonly path: string;
+      /** `full` (default): an fsync per group commit, nothing acknowledged is lost; `normal`: the opt-out. */
+      readonly synchronous?: 'full' | 'normal' | undefined;
+    }
   | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string | undefined };
 
 /**
@@ -40,7 +45,7 @@ export function parseChatStoreLocation(value: string): ChatStoreLocation {
 export async function openChatStore(location: ChatStoreLocation): Promise<ChatStore> {
   const store =
     location.kind === 'sqlite'
-      ? createSqliteChatStore({ path: location.path })
+      ? createSqliteChatStore({ path: location.path, synchronous: location.synchronous })
       : createPostgresChatStore({ connectionString: location.url, schema: location.schema });
   try {
     await store.migrate();

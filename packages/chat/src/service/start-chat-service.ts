@@ -1,3 +1,4 @@
+import { base64ToBytes, parseConnectionString } from '@tessera/core';
 import type { Verifier } from '@tessera/verifier';
 import { createNodeVerifier } from '@tessera/verifier/node';
 import Fastify from 'fastify';
@@ -8,6 +9,9 @@ import type { ChatEventStreamOptions } from '../events/events-route.js';
 import { openChatEventBus } from '../events/open-chat-event-bus.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
+import { openRoomsStore } from '../rooms/open-rooms-store.js';
+import type { RoomsAccessKey, RoomsDataAction } from '../rooms/rooms-auth.js';
+import type { RoomsStore } from '../rooms/rooms-store.js';
 import type { ChatStore } from '../store/chat-store.js';
 import { type ChatStoreLocation, openChatStore } from './open-chat-store.js';
 
@@ -26,6 +30,12 @@ export interface ChatServiceOptions {
   readonly tls?: { readonly cert: string; readonly key: string } | undefined;
   /** A CA (PEM text) to trust when calling the identity server, e.g. its `--tls-dev` CA. */
   readonly identityCa?: string | undefined;
+  /**
+   * The Rooms API's own access key (base64, at least 32 bytes): it signs room management (`rooms/read`,
+   * `rooms/write`, `rooms/decide`). Without it the Rooms API answers call decisions only: the connection string's
+   * key (the identity server's read-only verifier key) holds `rooms/decide` and nothing else.
+   */
+  readonly roomsKey?: string | undefined;
   /** Where events go; default: in-process beside SQLite, LISTEN/NOTIFY beside PostgreSQL (openChatEventBus). */
   readonly events?: ChatEventBus | undefined;
   /** `GET /chat/events` settings, or `false` to leave the stream out (docs/chat-events.md). */
@@ -49,18 +59,23 @@ export interface RunningChatService {
  */
 export async function startChatService(options: ChatServiceOptions): Promise<RunningChatService> {
   const logger = options.logger ?? silentChatLogger;
+  const roomsKeys = chatServiceRoomsKeys(options);
   const store = await openChatStore(options.store);
   let events: ChatEventBus;
+  let rooms: RoomsStore | undefined;
   try {
+    rooms = await openRoomsStore(options.store);
     events =
       options.events ??
       (await openChatEventBus(options.store, {
         onError: () => logger.warn('chat: the event bus failed (it reconnects)', {}),
       }));
   } catch (error) {
+    await rooms?.close();
     await store.close();
     throw error;
   }
+  const roomsStore = rooms;
   const verifier = createNodeVerifier({
     endpoint: options.identityEndpoint,
     connectionString: options.connectionString,
@@ -86,6 +101,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       store,
       logger,
       events,
+      rooms: { store: roomsStore, accessKeys: () => roomsKeys },
       ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
@@ -94,6 +110,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
     await app.close().catch(() => undefined);
     await verifier.close();
     await events.close();
+    await roomsStore.close();
     await store.close();
     throw error;
   }
@@ -110,9 +127,43 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
         await app.close();
         await verifier.close();
         await events.close();
+        await roomsStore.close();
         await store.close();
       })();
       return closing;
     },
   };
+}
+
+const DECIDE_ONLY: ReadonlySet<RoomsDataAction> = new Set<RoomsDataAction>(['rooms/decide']);
+
+/**
+ * The keys the standalone Rooms API accepts: the connection string's key (the verifier key) for call decisions
+ * only, and the Rooms key, when set, for everything. Throws `ERR_CHAT_VALIDATION` (target `rooms-key`) for a Rooms
+ * key that is not base64 of at least 32 bytes, or that equals the connection string's key; never echoes a key.
+ */
+export function chatServiceRoomsKeys(
+  options: Pick<ChatServiceOptions, 'connectionString' | 'roomsKey'>,
+): readonly RoomsAccessKey[] {
+  const verifierKey = parseConnectionString(options.connectionString).accessKey;
+  const keys: RoomsAccessKey[] = [
+    { name: 'verifier', secret: base64ToBytes(verifierKey) ?? new Uint8Array(), actions: DECIDE_ONLY },
+  ];
+  if (options.roomsKey !== undefined) {
+    const secret = base64ToBytes(options.roomsKey.trim());
+    if (secret === undefined || secret.length < 32) {
+      throw new ChatError('ERR_CHAT_VALIDATION', {
+        message: 'The Rooms key must be base64 of at least 32 bytes.',
+        target: 'rooms-key',
+      });
+    }
+    if (options.roomsKey.trim() === verifierKey) {
+      throw new ChatError('ERR_CHAT_VALIDATION', {
+        message: "The Rooms key must differ from the connection string's key (the read-only verifier key).",
+        target: 'rooms-key',
+      });
+    }
+    keys.push({ name: 'rooms', secret });
+  }
+  return Object.freeze(keys);
 }

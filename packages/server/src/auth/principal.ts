@@ -20,6 +20,11 @@ export const DATA_ACTIONS = [
   'roles/write',
   'audit/read',
   'metrics/read',
+  // The Rooms API mounted on `tessera serve` (@tessera/chat, docs/rooms.md): read rooms and rosters, manage them,
+  // ask for call decisions.
+  'rooms/read',
+  'rooms/write',
+  'rooms/decide',
 ] as const;
 
 /** One data action. */
@@ -40,9 +45,9 @@ export type Principal =
     };
 
 const FULL = new Set<DataAction>(DATA_ACTIONS);
-const VERIFIER = new Set<DataAction>(['tokens/introspect', 'revocations/read', 'metrics/read']);
+const VERIFIER = new Set<DataAction>(['tokens/introspect', 'revocations/read', 'metrics/read', 'rooms/decide']);
 
-/** The actions a principal holds: primary and secondary keys everything, the verifier key only reads. */
+/** The actions a principal holds: primary and secondary keys everything, the verifier key reads (and call decisions). */
 export function actionsOf(principal: Principal): ReadonlySet<DataAction> {
   if (principal.kind === 'bearer') return principal.actions;
   return principal.key.name === 'verifier' ? VERIFIER : FULL;

@@ -46,8 +46,21 @@ export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
   { name: 'reader', description: 'Get identities.', actions: ['identities/read'], builtIn: true },
   {
     name: 'verifier',
-    description: 'Introspect tokens and read the revocation feed (what a data-plane service needs).',
-    actions: ['tokens/introspect', 'revocations/read'],
+    description:
+      'Introspect tokens, read the revocation feed and ask Rooms call decisions (what a data-plane service needs).',
+    actions: ['tokens/introspect', 'revocations/read', 'rooms/decide'],
+    builtIn: true,
+  },
+  {
+    name: 'rooms-administrator',
+    description: 'Create, read, update and delete rooms and their participants; ask call decisions.',
+    actions: ['rooms/read', 'rooms/write', 'rooms/decide'],
+    builtIn: true,
+  },
+  {
+    name: 'rooms-reader',
+    description: 'Read rooms and their participants.',
+    actions: ['rooms/read'],
     builtIn: true,
   },
   {

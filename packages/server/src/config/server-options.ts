@@ -75,9 +75,13 @@ export interface ServerOptions {
   clock?: () => number;
   /**
    * Registers more routes on the server's Fastify instance before it listens — `tessera serve` mounts
-   * `@tessera/chat` this way, so one endpoint serves identity and chat as one ACS resource does.
+   * `@tessera/chat` (and Rooms) this way, so one endpoint serves identity, chat and rooms as one ACS resource does.
+   * `host` gives read-only views of the live access keys and bearer role assignments (no key text).
    */
-  register?: (app: import('fastify').FastifyInstance) => Promise<void>;
+  register?: (
+    app: import('fastify').FastifyInstance,
+    host: import('../auth/host-access.js').ServerHostAccess,
+  ) => Promise<void>;
   /** TLS certificate chain (PEM file); serves HTTPS with `tlsKey`. */
   tlsCert?: string;
   /** TLS private key (PEM file). */

@@ -65,7 +65,10 @@ describe('roles', () => {
     ]);
     expect(roles.get('token-issuer')?.actions).toStrictEqual(['identities/read', 'tokens/issue']);
     expect(roles.get('reader')?.actions).toStrictEqual(['identities/read']);
-    expect(roles.get('verifier')?.actions).toStrictEqual(['tokens/introspect', 'revocations/read']);
+    expect(roles.get('verifier')?.actions).toStrictEqual(['tokens/introspect', 'revocations/read', 'rooms/decide']);
+    expect(roles.get('rooms-administrator')?.actions).toStrictEqual(['rooms/read', 'rooms/write', 'rooms/decide']);
+    expect(roles.get('rooms-reader')?.actions).toStrictEqual(['rooms/read']);
+    expect(roles.get('owner')?.actions).toEqual(expect.arrayContaining(['rooms/read', 'rooms/write', 'rooms/decide']));
     expect(roles.get('key-administrator')?.actions).toStrictEqual(['keys/read', 'keys/write']);
     expect(roles.get('auditor')?.actions).toStrictEqual(['audit/read', 'roles/read']);
     for (const role of roles.values()) expect(role.builtIn).toBe(true);
