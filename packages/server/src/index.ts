@@ -3,6 +3,12 @@ export { buildApp, type AppDeps } from './app.js';
 export { resolveServerOptions, type ServerOptions, type ResolvedServerOptions } from './config/server-options.js';
 export type { ServerHostAccess, HostAccessKey, HostBearerPrincipal } from './auth/host-access.js';
 export { createSqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export {
+  createMemoryStore,
+  createMemoryDatabase,
+  type MemoryStoreOptions,
+  type MemoryDatabase,
+} from './store/memory-store.js';
 export type {
   Store,
   AccessKeyName,

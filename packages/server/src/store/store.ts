@@ -1,6 +1,6 @@
 /**
  * The store port: everything the identity server persists, behind one small async interface.
- * Implementations: SQLite (embedded default) and PostgreSQL (scale-out). Both must pass
+ * Implementations: SQLite (embedded default), PostgreSQL (scale-out) and memory (tests, development). All must pass
  * `test/store-conformance.ts`. Secrets arrive already encrypted; a store never sees plaintext keys.
  */
 
