@@ -33,8 +33,11 @@ export async function openStream(url: string | URL, headers: Record<string, stri
     if (response.body === null) return;
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body) {
-        const text = decoder.decode(chunk as Uint8Array, { stream: true });
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done: finished, value } = await reader.read();
+        if (finished) break;
+        const text = decoder.decode(value, { stream: true });
         raw += text;
         parser.push(text);
         for (const w of [...waiters]) w();
