@@ -8,7 +8,9 @@
 // pool of requests. Prints tables and one JSON line; writes bench/results/chat.json.
 //
 // Knobs (env): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_CHAT_MESSAGES (1000000),
-// BENCH_CHAT_CONTENT_BYTES (200: message content size), BENCH_RESULTS_DIR (bench/results).
+// BENCH_CHAT_CONTENT_BYTES (200: message content size), BENCH_CHAT_SEND_CONNECTIONS (1,<BENCH_CONNECTIONS>: the send
+// cases' connection counts), BENCH_CHAT_SYNCHRONOUS (full,normal: the chat store's --chat-synchronous modes, one
+// server each, the first is the one quoted as sendVsBare), BENCH_RESULTS_DIR (bench/results).
 //
 // `node bench/chat.mjs --bare` is the bare server: one POST route on the send-message path that parses the JSON body
 // and answers 201 {"id"} like the chat API, nothing else.
@@ -54,6 +56,9 @@ async function main() {
     connections: Number(env.BENCH_CONNECTIONS ?? 50),
     messages: Number(env.BENCH_CHAT_MESSAGES ?? 1_000_000),
     contentBytes: Number(env.BENCH_CHAT_CONTENT_BYTES ?? 200),
+    // Connection counts of the send cases, and the chat store's durability modes (--chat-synchronous), first = default.
+    sendConnections: (env.BENCH_CHAT_SEND_CONNECTIONS ?? `1,${env.BENCH_CONNECTIONS ?? 50}`).split(',').map(Number),
+    modes: (env.BENCH_CHAT_SYNCHRONOUS ?? 'full,normal').split(','),
   };
   const resultsDir = env.BENCH_RESULTS_DIR ?? join(here, 'results');
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-chat-'));
@@ -79,21 +84,13 @@ async function main() {
 
     // 2. Fill the big thread straight in the chat store (what a year of chat leaves behind), then restart.
     const filled = fillThread(join(dataDir, 'chat.db'), bigThread, userId.toLowerCase(), cfg.messages, log);
-    server = await startCliServer({ dataDir, extraArgs: ['--print-connection-strings'] });
 
-    // 3. Send message: the same body to the chat API and to the bare server.
+    // 3. Send message: the same body to the chat API (each durability mode, one server each) and to the bare
+    //    server, at each connection count, in one run so the ratios share the machine's conditions.
     const content = 'm'.repeat(cfg.contentBytes);
     const sendBody = JSON.stringify({ content, senderDisplayName: 'Bench' });
     const sendPath = `/chat/threads/${encodeURIComponent(sendThread)}/messages?api-version=${API}`;
-    const sendRequests = [
-      { method: 'POST', path: sendPath, headers: { ...auth, host: new URL(server.url).host }, body: sendBody },
-    ];
-    const probe = await httpCall(new URL(sendPath, server.url), { method: 'POST', headers: auth, body: sendBody });
-    if (probe.status !== 201) throw new Error(`send message: HTTP ${probe.status} ${probe.body.slice(0, 300)}`);
-    const load = { connections: cfg.connections, warmupS: cfg.warmupS, durationS: cfg.durationS, runs: 1 };
-    log(`send message (${toolName()}, ${cfg.connections} connections, ${cfg.durationS} s)`);
-    const send = await measure({ url: server.url, requests: sendRequests, serverPids: server.pids, ...load });
-
+    const load = (connections) => ({ connections, warmupS: cfg.warmupS, durationS: cfg.durationS, runs: 1 });
     const bare = await startProcess({
       args: [join(here, 'chat.mjs'), '--bare'],
       ready: /listening on (http:\/\/\S+)/,
@@ -104,8 +101,36 @@ async function main() {
     const bareRequests = [
       { method: 'POST', path: sendPath, headers: { ...auth, host: new URL(bareUrl).host }, body: sendBody },
     ];
-    log('bare Fastify POST of the same size');
-    const bareResult = await measure({ url: bareUrl, requests: bareRequests, serverPids: [bare.pid], ...load });
+    const sends = [];
+    for (const connections of cfg.sendConnections) {
+      log(`bare Fastify POST of the same size, ${connections} connections`);
+      const bareResult = await measure({
+        url: bareUrl,
+        requests: bareRequests,
+        serverPids: [bare.pid],
+        ...load(connections),
+      });
+      sends.push({ case: 'bare', connections, ...pick(bareResult) });
+    }
+    for (const mode of cfg.modes) {
+      server = await startCliServer({ dataDir, extraArgs: ['--print-connection-strings', '--chat-synchronous', mode] });
+      const sendRequests = [
+        { method: 'POST', path: sendPath, headers: { ...auth, host: new URL(server.url).host }, body: sendBody },
+      ];
+      const probe = await httpCall(new URL(sendPath, server.url), { method: 'POST', headers: auth, body: sendBody });
+      if (probe.status !== 201) throw new Error(`send message: HTTP ${probe.status} ${probe.body.slice(0, 300)}`);
+      for (const connections of cfg.sendConnections) {
+        log(`send message, synchronous ${mode} (${toolName()}, ${connections} connections, ${cfg.durationS} s)`);
+        const send = await measure({
+          url: server.url,
+          requests: sendRequests,
+          serverPids: server.pids,
+          ...load(connections),
+        });
+        sends.push({ case: `send (${mode})`, connections, ...pick(send) });
+      }
+      if (mode !== cfg.modes[cfg.modes.length - 1]) await server.stop();
+    }
     await bare.stop();
 
     // 4. List messages, a page of 20: half the newest page, half a page deep in the thread (continuationToken).
@@ -127,36 +152,56 @@ async function main() {
       throw new Error(`list messages: HTTP ${page.status} ${page.body.slice(0, 300)}`);
     }
     log(`list messages, page of 20, thread of ${filled.count} messages`);
-    const list = await measure({ url: server.url, requests: listRequests, serverPids: server.pids, ...load });
+    const lists = [];
+    for (const connections of cfg.sendConnections) {
+      const r = await measure({
+        url: server.url,
+        requests: listRequests,
+        serverPids: server.pids,
+        ...load(connections),
+      });
+      lists.push({ connections, ...pick(r) });
+    }
+    const list = lists.find((r) => r.connections === cfg.connections) ?? lists[lists.length - 1];
     await server.stop();
 
-    const ratio = round(send.rps / bareResult.rps, 2);
+    const find = (name, connections) => sends.find((r) => r.case === name && r.connections === connections);
+    for (const r of sends) {
+      const b = find('bare', r.connections);
+      r.vsBare = b === undefined || b.rps === 0 ? null : round(r.rps / b.rps, 2);
+    }
+    const send = find(`send (${cfg.modes[0]})`, cfg.connections) ?? sends[sends.length - 1];
+    const bareResult = find('bare', cfg.connections) ?? sends[0];
+    const ratio = send.vsBare;
     const result = {
       name: 'chat',
       at: new Date().toISOString(),
       machine: machineInfo(),
       tool: toolName(),
       config: cfg,
-      sendMessage: pick(send),
-      bareFastifyPost: pick(bareResult),
+      sendMessage: send,
+      bareFastifyPost: bareResult,
       sendVsBare: ratio,
-      listMessages: { ...pick(list), threadMessages: filled.count, pageSize: 20 },
+      sends,
+      listMessages: { ...list, threadMessages: filled.count, pageSize: 20 },
+      lists,
       targets: { sendVsBareAtLeast: 0.6, listP99MsBelow: 10 },
     };
     process.stdout.write(
       `${table(
-        ['case', 'rps', 'p50 ms', 'p99 ms', 'non-2xx', 'server cores'],
+        ['case', 'connections', 'rps', 'p50 ms', 'p99 ms', 'non-2xx', 'server cores', 'vs bare'],
         [
-          ['send message (chat API)', send.rps, send.p50Ms, send.p99Ms, send.non2xx, send.serverCores],
-          [
-            'bare Fastify POST, same body',
-            bareResult.rps,
-            bareResult.p50Ms,
-            bareResult.p99Ms,
-            bareResult.non2xx,
-            bareResult.serverCores,
-          ],
-          [`list 20 of ${filled.count} messages`, list.rps, list.p50Ms, list.p99Ms, list.non2xx, list.serverCores],
+          ...sends.map((r) => [r.case, r.connections, r.rps, r.p50Ms, r.p99Ms, r.non2xx, r.serverCores, r.vsBare]),
+          ...lists.map((r) => [
+            `list 20 of ${filled.count} messages`,
+            r.connections,
+            r.rps,
+            r.p50Ms,
+            r.p99Ms,
+            r.non2xx,
+            r.serverCores,
+            '',
+          ]),
         ],
       )}\nsend / bare = ${ratio} (target ≥ 0.6); list p99 = ${list.p99Ms} ms (target < 10 ms)\n`,
     );

@@ -290,7 +290,7 @@ export async function serveCommand(
   if (mounted !== undefined)
     process.stdout.write(
       `Chat API (ACS Chat, @azure/communication-chat): ${server.url}chat/threads\n` +
-        `Rooms API (ACS Rooms, @azure/communication-rooms): ${server.url}rooms (the connection string above)\n`,
+        `Rooms API (ACS Rooms, @azure/communication-rooms): ${server.url}rooms (HMAC with the connection string)\n`,
     );
   if (server.metricsUrl !== undefined) process.stdout.write(`Metrics (Prometheus): ${server.metricsUrl}\n`);
   if (server.devCaPath !== undefined) {

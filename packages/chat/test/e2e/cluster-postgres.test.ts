@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import { ChatClient } from '@azure/communication-chat';
 import { CommunicationIdentityClient } from '@azure/communication-identity';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testPostgresUrl } from '../../../../test/support/test-postgres-url.js';
 import { rawRequest } from './helpers.js';
-import { type CliProcess, spawnTessera, stopAll } from './processes.js';
+import { type CliProcess, spawnTessera, stopAllAndDropSchema } from './processes.js';
 
 const PG = testPostgresUrl();
 const schema = `tessera_chat_cluster_${randomBytes(4).toString('hex')}`;
@@ -71,11 +70,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await stopAll();
-  const client = new pg.Client({ connectionString: PG });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await client.end();
+  await stopAllAndDropSchema(PG, schema);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

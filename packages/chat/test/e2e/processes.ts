@@ -2,6 +2,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const CLI_BIN = join(REPO_ROOT, 'packages/cli/dist/bin.js');
@@ -81,4 +82,13 @@ export function spawnTessera(args: readonly string[]): CliProcess {
 /** Stops every process this file started (afterAll). */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop()));
+}
+
+/** Stops every process this file started, then drops its PostgreSQL schema (afterAll of the multi-process suites). */
+export async function stopAllAndDropSchema(url: string, schema: string): Promise<void> {
+  await stopAll();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
 }
