@@ -1,12 +1,11 @@
 // subscribeChatEvents in headless Chromium: two pages (Alice and Bob) on the chat API's own origin subscribe with
 // fetch streaming; Alice's page sends, both pages hear it. Screenshot saved in the test's temp dir.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createNodeVerifier } from '@tessera/verifier/node';
-import { build } from 'esbuild';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bundlePage } from './browser/bundle-page.js';
 import { launchTestChromium } from '../../../../test/support/chromium.js';
 import { chatPlugin } from '../../src/chat-plugin.js';
 import { openChatStore } from '../../src/service/open-chat-store.js';
@@ -33,16 +32,7 @@ let origin: string;
 
 beforeAll(async () => {
   f = await startEventsFixture();
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./browser/subscriber-page.ts', import.meta.url))],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'chrome110',
-    logLevel: 'silent',
-  });
-  const js = bundle.outputFiles[0]?.text ?? '';
+  const js = await bundlePage(new URL('./browser/subscriber-page.ts', import.meta.url));
   // The page and the chat API on one origin (the chat plugin answers no CORS preflight).
   store = await openChatStore({ kind: 'sqlite', path: join(f.dir, 'page-chat.db') });
   verifier = createNodeVerifier({ connectionString: f.identityServer.verifierConnectionString });
