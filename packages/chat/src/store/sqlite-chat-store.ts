@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ChatError } from '../errors.js';
@@ -32,7 +32,8 @@ export interface SqliteChatStoreOptions {
   path: string;
   /**
    * `full` (default): every acknowledged write is on disk — writes are group-committed (those arriving in the same
-   * event-loop turn share one transaction and one fsync) and each resolves only after its commit. `normal`
+   * event-loop turn share one transaction) and each resolves only after its commit and an fsync of the WAL (run in
+   * the thread pool; commits made meanwhile share the next fsync). `normal`
    * (opt-out): WAL without the fsync — nothing is lost when the process crashes (kill -9), the last commits may be
    * lost on power loss or an OS crash (docs/chat.md, "Durability").
    */
@@ -73,7 +74,12 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     throw new ChatError('ERR_CHAT_STORE_UNAVAILABLE', { cause });
   }
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  // Durable (the default): SQLite commits without an fsync of its own and the store fsyncs the WAL itself, in libuv's
+  // thread pool, before it answers — what synchronous = FULL does in WAL mode (an fsync of the WAL per commit), but
+  // the event loop keeps parsing and verifying requests while the disk syncs, and every batch committed while one
+  // fsync runs shares the next. `normal`: no fsync before answering.
+  const durable = options.synchronous !== 'normal' && options.path !== ':memory:';
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
 
   const migrate = () => {
@@ -198,8 +204,8 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
   };
 
   // Group commit (as the identity server's identity creation): writes arriving in the same event-loop turn share
-  // one transaction and one fsync, and each promise settles only after that commit, so an acknowledged write is on
-  // disk. Each write runs in its own savepoint (a nested better-sqlite3 transaction): one that fails rolls back
+  // one transaction and one fsync, and each promise settles only after that commit and its fsync, so an acknowledged
+  // write is on disk. Each write runs in its own savepoint (a nested better-sqlite3 transaction): one that fails rolls back
   // alone, never its neighbours, and each sees the writes queued before it.
   type PendingWrite = { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void };
   let queue: PendingWrite[] = [];
@@ -215,6 +221,38 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     }
     return settled;
   });
+  // The WAL's fsync: batches committed while one runs wait for the next, which starts after their commit.
+  let walFd: number | undefined;
+  let syncing = false;
+  let waiting: Array<{ settled: Array<() => void>; batch: readonly PendingWrite[] }> = [];
+  const syncWal = () => {
+    syncing = true;
+    const group = waiting;
+    waiting = [];
+    const done = (error: unknown) => {
+      syncing = false;
+      for (const { settled, batch } of group) {
+        if (error === null) for (const settle of settled) settle();
+        else for (const p of batch) p.reject(asChatError(error));
+      }
+      if (waiting.length > 0) syncWal();
+    };
+    try {
+      if (walFd === undefined) {
+        walFd = openSync(`${options.path}-wal`, 'r');
+        // Once: the WAL's directory entry, so the file itself survives a power loss.
+        const dirFd = openSync(dirname(options.path), 'r');
+        try {
+          fsyncSync(dirFd);
+        } finally {
+          closeSync(dirFd);
+        }
+      }
+      fsync(walFd, done);
+    } catch (error) {
+      done(error);
+    }
+  };
   const flush = () => {
     const batch = queue;
     queue = [];
@@ -226,7 +264,12 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
       for (const p of batch) p.reject(asChatError(error));
       return;
     }
-    for (const settle of settled) settle();
+    if (!durable) {
+      for (const settle of settled) settle();
+      return;
+    }
+    waiting.push({ settled, batch });
+    if (!syncing) syncWal();
   };
   const write = <T>(fn: () => T): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -239,9 +282,12 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
       await run(migrate);
     },
     async close() {
-      // Writes still queued are committed (and answered) before the file closes.
+      // Writes still queued are committed, synced and answered before the file closes.
       if (queue.length > 0) flush();
+      while (syncing) await new Promise((r) => setImmediate(r));
       if (db.open) db.close();
+      if (walFd !== undefined) closeSync(walFd);
+      walFd = undefined;
     },
     createThread: (input) => write(() => createTx(input)),
     getThread: (threadId) =>
