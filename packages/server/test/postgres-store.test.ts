@@ -73,7 +73,16 @@ describe('PostgreSQL store specifics', () => {
             store.initResource(
               { resourceId: `res-${i}`, location: 'europe', createdAt: T0 },
               [{ name: 'primary', version: 1, secret: `enc:${i}`, updatedAt: T0 }],
-              { kid: `kid-${i}`, alg: 'ES256', privateKey: 'enc', publicJwk: '{}', createdAt: T0, status: 'active' },
+              {
+                kid: `kid-${i}`,
+                alg: 'ES256',
+                privateKey: 'enc',
+                publicJwk: '{}',
+                createdAt: T0,
+                activatesAt: T0,
+                retiredAt: undefined,
+                status: 'active',
+              },
             ),
           ),
         );
