@@ -1,9 +1,8 @@
 // The fast test layer (docs/development.md "Test layers"): the identity server's whole HTTP layer — `buildApp` with
 // the same deps `startServer` assembles — on the in-memory store, driven through fastify's `inject()` with no socket
 // and no process. Anything that needs a listening socket, TLS, a data dir or several processes stays in e2e/.
-import { createHash, createHmac, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { buildStringToSign, formatHmacAuthorization } from '@tessera/core';
 import { createOidcVerifier } from '@tessera/oidc';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
@@ -24,6 +23,7 @@ import { createIdentityService } from '../../src/service/identity-service.js';
 import { regionOf, type ResourceContext } from '../../src/service/resource-context.js';
 import { revocationRetentionMs } from '../../src/service/state-pruner.js';
 import { createTouchBuffer } from '../../src/service/touch-buffer.js';
+import { type AcsRequestInput, signRequest } from '../e2e/helpers.js';
 import { createMemoryStore } from '../../src/store/memory-store.js';
 import type { AccessKeyName, AccessKeyRecord, Store } from '../../src/store/store.js';
 
@@ -50,24 +50,8 @@ export interface InjectedResponse {
   readonly json: unknown;
 }
 
-/** Options of {@link InjectedApp.acs}: each part of an HMAC-signed request can be tampered with. */
-export interface AcsInjectInput {
-  readonly json?: unknown;
-  /** Raw body (wins over `json`). */
-  readonly body?: string | Buffer;
-  /** Extra headers, applied after signing (to tamper). */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** Headers removed after signing. */
-  readonly omit?: readonly string[];
-  /** Sign with this base64 key instead of the primary key. */
-  readonly accessKey?: string;
-  /** Sign with this RFC 1123 date. */
-  readonly date?: string;
-  /** Sign for this host instead of {@link INJECT_HOST}. */
-  readonly signHost?: string;
-  /** Sign this body instead of the one sent. */
-  readonly signBody?: string;
-}
+/** Options of {@link InjectedApp.acs}: each part of an HMAC-signed request can be tampered with (as e2e's). */
+export type AcsInjectInput = AcsRequestInput;
 
 /** The app on a memory store, its keys, and signed `inject()` calls. */
 export interface InjectedApp {
@@ -86,6 +70,8 @@ export interface InjectedApp {
     url: string,
     input?: { readonly headers?: Readonly<Record<string, string>>; readonly body?: string | Buffer },
   ): Promise<InjectedResponse>;
+  /** Writes what the audit log and the issue-time buffer hold to the store now. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -220,26 +206,21 @@ export async function injectApp(options: InjectAppOptions = {}): Promise<Injecte
     key,
     async acs(method, url, input = {}) {
       const body = input.body ?? (input.json === undefined ? '' : JSON.stringify(input.json));
-      const date = input.date ?? new Date(clock()).toUTCString();
-      const contentHash = createHash('sha256')
-        .update(input.signBody ?? body)
-        .digest('base64');
-      const stringToSign = buildStringToSign({
+      const signed = signRequest({
         method,
-        pathAndQuery: url,
-        date,
+        pathAndQuery: input.signPath ?? url,
         host: input.signHost ?? INJECT_HOST,
-        contentHash,
+        body: input.signBody ?? body,
+        accessKey: input.accessKey ?? key('primary'),
+        date: input.date ?? new Date(clock()).toUTCString(),
       });
-      const signature = createHmac('sha256', Buffer.from(input.accessKey ?? key('primary'), 'base64'))
-        .update(stringToSign)
-        .digest('base64');
       const headers: Record<string, string> = {
-        'x-ms-date': date,
-        'x-ms-content-sha256': contentHash,
-        authorization: formatHmacAuthorization(signature),
+        'x-ms-date': signed.date,
+        'x-ms-content-sha256': signed.contentHash,
+        authorization: signed.authorization,
       };
       if (body !== '') headers['content-type'] = 'application/json';
+      if (input.requestId !== undefined) headers['x-ms-client-request-id'] = input.requestId;
       Object.assign(headers, input.headers);
       for (const name of input.omit ?? []) delete headers[name];
       return parsed(await app.inject({ method, url, headers, ...(body === '' ? {} : { payload: body }) }));
@@ -253,6 +234,10 @@ export async function injectApp(options: InjectAppOptions = {}): Promise<Injecte
           ...(input.body === undefined ? {} : { payload: input.body }),
         }),
       );
+    },
+    async flush() {
+      await audit.flush();
+      await touches.flush();
     },
     async close() {
       await app.close();
