@@ -36,6 +36,8 @@ export interface SigningWorkerOptions {
   readonly threads?: number;
   /** Slots per thread's ring (default 64); beyond them, signatures wait in a queue in order. */
   readonly slots?: number;
+  /** Called with each thread as it starts (and restarts): a test seam to crash one; never on the signing path. */
+  readonly onThreadStart?: ((worker: Worker) => void) | undefined;
 }
 
 // A slot's cells in `meta`: its state, the input's length, the key index (one spare).
@@ -224,11 +226,18 @@ export function createSigningWorker(options: SigningWorkerOptions = {}): Signing
       thread.keyPort?.close();
       thread.keyPort = undefined;
       failAll(thread);
+      // Signatures waiting for a slot go to a new thread now: the loop may have stopped polling (it waits for a
+      // message that this thread will never send), and nothing else would hand them over.
+      if (!closed && backlog.length > 0) {
+        collect();
+        keepPolling();
+      }
     };
     w.on('error', lost);
     w.on('exit', lost);
     for (const [index, pem] of pems.entries()) port1.postMessage({ index, pem });
     thread.keyPort = port1;
+    options.onThreadStart?.(w);
     return w;
   };
 

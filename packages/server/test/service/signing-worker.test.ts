@@ -1,5 +1,6 @@
 import { generateKeyPairSync, type KeyObject, verify } from 'node:crypto';
 import { isHighS } from '@tessera/core';
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createSigningWorker, type SigningWorker, type SigningWorkerOptions } from '../../src/crypto/signing-worker.js';
 
@@ -132,4 +133,92 @@ describe('signing worker (ES256 on worker threads, shared-memory slots)', () => 
       expect(checks(b.publicKey, 'third', await worker.sign('a', 'third'))).toBe(true);
       await pause(50); // close() must also end a thread in deep sleep
     }));
+
+  // The crash and restart path: a thread that dies fails what it had in flight with ERR_INTERNAL, and the next
+  // signature starts a new thread that has every key registered so far.
+  describe('a thread that dies', () => {
+    /** A worker whose started threads are recorded (onThreadStart), with keys `a` and `b` registered. */
+    const crashable = (options: SigningWorkerOptions = {}) => {
+      const started: Worker[] = [];
+      const worker = createSigningWorker({ ...options, onThreadStart: (thread) => started.push(thread) });
+      const a = keyPair();
+      const b = keyPair();
+      worker.register('a', a.pem);
+      worker.register('b', b.pem);
+      return { worker, started, a, b };
+    };
+    const exited = (thread: Worker) => new Promise((resolve) => thread.once('exit', resolve));
+
+    it('before it signed anything: everything in flight fails with ERR_INTERNAL, a new thread signs with both keys', async () => {
+      const { worker, started, a, b } = crashable();
+      try {
+        const inFlight = Array.from({ length: 10 }, (_, i) => worker.sign(i % 2 === 0 ? 'a' : 'b', `doomed-${i}`));
+        const first = started[0] as Worker;
+        expect(started).toHaveLength(1);
+        const gone = exited(first);
+        await first.terminate(); // the thread is still starting: it cannot have signed any of them
+        await gone;
+        const settled = await Promise.allSettled(inFlight);
+        for (const result of settled) {
+          expect(result).toMatchObject({ status: 'rejected', reason: { code: 'ERR_INTERNAL' } });
+        }
+        expect(worker.pending()).toBe(0);
+        expect(worker.threadsStarted()).toBe(0);
+
+        expect(checks(a.publicKey, 'after-a', await worker.sign('a', 'after-a'))).toBe(true);
+        expect(checks(b.publicKey, 'after-b', await worker.sign('b', 'after-b'))).toBe(true);
+        expect(started).toHaveLength(2);
+        expect(started[1]).not.toBe(first);
+        expect(worker.threadsStarted()).toBe(1);
+      } finally {
+        await worker.close();
+      }
+    });
+
+    it('after serving: a key registered before the crash is still served by the new thread', async () => {
+      const { worker, started, a, b } = crashable();
+      try {
+        await signsEachOwn(worker, a, ['served']);
+        const c = keyPair();
+        worker.register('c', c.pem);
+        const first = started[0] as Worker;
+        const gone = exited(first);
+        await first.terminate();
+        await gone;
+        expect(worker.threadsStarted()).toBe(0);
+        for (const [kid, key] of [
+          ['a', a],
+          ['b', b],
+          ['c', c],
+        ] as const) {
+          expect(checks(key.publicKey, `restarted-${kid}`, await worker.sign(kid, `restarted-${kid}`))).toBe(true);
+        }
+        expect(started).toHaveLength(2);
+      } finally {
+        await worker.close();
+      }
+    });
+
+    it('with signatures queued beyond its slots: the queue is served by the new thread, never left hanging', async () => {
+      const { worker, started, a } = crashable({ slots: 2 });
+      try {
+        const inFlight = Array.from({ length: 6 }, (_, i) => worker.sign('a', `queued-${i}`));
+        const first = started[0] as Worker;
+        const gone = exited(first);
+        await first.terminate();
+        await gone;
+        const settled = await Promise.allSettled(inFlight);
+        // The two in the dead thread's slots fail; the four that waited for a slot are signed by the new thread.
+        expect(settled.slice(0, 2).map((result) => result.status)).toStrictEqual(['rejected', 'rejected']);
+        settled.slice(2).forEach((result, i) => {
+          if (result.status !== 'fulfilled')
+            throw new Error(`queued-${i + 2} was not signed: ${String(result.reason)}`);
+          expect(checks(a.publicKey, `queued-${i + 2}`, result.value)).toBe(true);
+        });
+        expect(started).toHaveLength(2);
+      } finally {
+        await worker.close();
+      }
+    });
+  });
 });
