@@ -2,6 +2,7 @@
 // malformed JSON, unknown ids. Every answer is a 4xx with an ACS error body (or a success), never a 5xx, and a
 // refused request stores nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng, propertySeed, replaySeed } from '../../../../test/support/property-seed.js';
 import { type ChatTestServer, type TestUser, errorOf, rawRequest, startChatTestServer } from './helpers.js';
 
 let t: ChatTestServer;
@@ -21,17 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE: readonly unknown[] = [
   null,
@@ -127,8 +117,8 @@ function mutate(random: () => number, valid: Record<string, unknown>): string {
 }
 
 describe('fuzzed bodies', () => {
-  it('answer 2xx or 4xx with an ACS error body, never 5xx (800 requests, seed 13)', async () => {
-    const random = prng(13);
+  it('answer 2xx or 4xx with an ACS error body, never 5xx (800 requests, seeded)', async () => {
+    const random = prng(propertySeed());
     const list = routes();
     const counts = { threadsCreated: 0, messagesSent: 0 };
     for (let i = 0; i < 800; i++) {
@@ -140,9 +130,9 @@ describe('fuzzed bodies', () => {
         body,
         contentType: route.contentType ?? 'application/json',
       });
-      expect(r.status, `${route.method} ${route.path} ${body.slice(0, 200)}`).toBeLessThan(500);
+      expect(r.status, `${route.method} ${route.path} ${body.slice(0, 200)} (${replaySeed()})`).toBeLessThan(500);
       if (r.status >= 400) {
-        expect(errorOf(r.json).code, body.slice(0, 200)).toEqual(expect.any(String));
+        expect(errorOf(r.json).code, `${body.slice(0, 200)} (${replaySeed()})`).toEqual(expect.any(String));
         expect(errorOf(r.json).innererror?.code).toMatch(/^ERR_/);
       }
       if (route.path === '/chat/threads' && r.status === 201) counts.threadsCreated++;

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { type BuildClaimsVectorInput, tokenVectors } from '../support/vectors.js';
 import { catchTessera } from '../support/secrets.js';
+import { propertySeed, prng, replaySeed } from '../../../../test/support/property-seed.js';
 
 const vectors = tokenVectors();
 
@@ -81,11 +82,11 @@ describe('buildClaims (test-vectors/tokens.json)', () => {
 // JSON.stringify(buildClaims(...)) gives — the signing input is the token contract — for every vector, and for
 // configuration strings JSON has to escape (quotes, backslashes, control characters, lone and paired surrogates).
 describe('encodeClaimsJson (the issue path payload)', () => {
-  const same = (o: BuildClaimsOptions) => {
+  const same = (o: BuildClaimsOptions, note?: string) => {
     const { json, exp } = encodeClaimsJson(o);
     const claims = buildClaims(o);
-    expect(json).toBe(JSON.stringify(claims));
-    expect(exp).toBe(claims.exp);
+    expect(json, note).toBe(JSON.stringify(claims));
+    expect(exp, note).toBe(claims.exp);
   };
 
   it.each(vectors.buildClaims.map((c) => [c.name, c] as const))('equals JSON.stringify(buildClaims): %s', (_n, v) => {
@@ -122,16 +123,20 @@ describe('encodeClaimsJson (the issue path payload)', () => {
       ['chat.join', 'voip.join'],
       ['chat.join.limited'],
     ] as const;
+    const random = prng(propertySeed());
     for (let i = 0; i < 500; i++) {
-      same({
-        ...base,
-        scopes: [...(scopeSets[i % scopeSets.length] ?? ['chat'])],
-        nowMs: Math.floor(Math.random() * 4_000_000_000_000),
-        lifetimeMinutes: 60 + (i % 1381),
-        revocationEpoch: i % 7 === 0 ? 0 : Math.floor(Math.random() * 1e9),
-        accessKey: i % 3 === 0 ? undefined : { name: i % 2 === 0 ? 'primary' : 'secondary', version: i },
-        expiresAt: i % 5 === 0 ? Math.floor(Math.random() * 4_000_000_000) : undefined,
-      });
+      same(
+        {
+          ...base,
+          scopes: [...(scopeSets[i % scopeSets.length] ?? ['chat'])],
+          nowMs: Math.floor(random() * 4_000_000_000_000),
+          lifetimeMinutes: 60 + (i % 1381),
+          revocationEpoch: i % 7 === 0 ? 0 : Math.floor(random() * 1e9),
+          accessKey: i % 3 === 0 ? undefined : { name: i % 2 === 0 ? 'primary' : 'secondary', version: i },
+          expiresAt: i % 5 === 0 ? Math.floor(random() * 4_000_000_000) : undefined,
+        },
+        replaySeed(),
+      );
     }
   });
 });
@@ -181,6 +186,10 @@ describe('scopesOf', () => {
     expect(scopesOf({ acsScope: 'chat,voip.join' })).toEqual(['chat', 'voip.join']);
     expect(scopesOf({ acsScope: 'chat,admin,,voip' })).toEqual(['chat', 'voip']);
     expect(scopesOf({ acsScope: '' })).toEqual([]);
+  });
+
+  it('keeps the Tessera presence scope (it was silently dropped before presence joined TOKEN_SCOPES)', () => {
+    expect(scopesOf({ acsScope: 'chat,presence' })).toEqual(['chat', 'presence']);
   });
 });
 

@@ -538,17 +538,8 @@ export async function spawnServe(
 // ---------------------------------------------------------------------------------------------------------------
 // misc
 
-/** A small seeded PRNG (mulberry32) so fuzz failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of every fuzz loop (test/support/property-seed.ts). */
+export { prng } from '../../../../test/support/property-seed.js';
 
 /** A communication user id of some other resource. */
 export const FOREIGN_ID = '8:acs:00000000-0000-0000-0000-000000000000_00000000-0000-0000-0000-000000000000';
