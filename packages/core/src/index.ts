@@ -22,6 +22,7 @@ export { uuidV7 } from './identity/uuid-v7.js';
 export { TOKEN_SCOPES, isTokenScope, parseScopes, type TokenScope, type ParseScopesOptions } from './scopes/scopes.js';
 export {
   API_VERSIONS,
+  TESSERA_API_VERSION,
   API_SUPPORTED_VERSIONS_HEADER,
   resolveApiVersion,
   type ApiVersionFeatures,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_PREVIEW_API_VERSION, IdentityClient } from '@tessera/client';
-import { type RateLimit, TesseraError, isTesseraError } from '@tessera/core';
+import { type RateLimit, TESSERA_API_VERSION, TesseraError, isTesseraError } from '@tessera/core';
 import { instrumentFastify } from '@tessera/metrics';
 import { createOidcVerifier } from '@tessera/oidc';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -99,14 +99,16 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
   const resolved = resolveTokenServiceOptions(options);
   const clock = options.clock ?? Date.now;
   const log = options.logger ?? app.log;
+  // The Tessera api-version only when a rule grants `presence`, which no ACS api-version accepts (docs/presence.md).
+  const apiVersion = resolved.policy.rules.some((r) => r.scopes.includes('presence'))
+    ? TESSERA_API_VERSION.version
+    : DEFAULT_PREVIEW_API_VERSION;
   const client =
     options.identity instanceof IdentityClient
       ? options.identity
       : typeof options.identity === 'string'
-        ? new IdentityClient(options.identity, { apiVersion: DEFAULT_PREVIEW_API_VERSION })
-        : new IdentityClient(options.identity.endpoint, options.identity.credential, {
-            apiVersion: DEFAULT_PREVIEW_API_VERSION,
-          });
+        ? new IdentityClient(options.identity, { apiVersion })
+        : new IdentityClient(options.identity.endpoint, options.identity.credential, { apiVersion });
   const store =
     resolved.store.kind === 'sqlite'
       ? openTokenServiceStore(resolved.store.path)

@@ -40,6 +40,11 @@ Join an InProgress VoIP call in Virtual Rooms, when the user is already invited 
 All other in-call operations such as mute/unmute, screen share, and so on | Y | Y
 All other in-call operations such as mute/unmute, screen share, and so on, in Virtual Rooms | Determined by user role | Determined by user role`;
 
+// Tessera's presence rows (docs/presence.md): only the `presence` scope grants them.
+const PRESENCE_ROWS = `
+Set your own presence (Tessera)
+Read the presence of users you share a thread or room with (Tessera)`;
+
 const NAMES: readonly Capability[] = [
   'chat.thread.create',
   'chat.thread.update',
@@ -62,6 +67,8 @@ const NAMES: readonly Capability[] = [
   'voip.call.joinInRoom',
   'voip.call.inCallOperation',
   'voip.call.inCallOperationInRoom',
+  'presence.state.set',
+  'presence.state.read',
 ];
 
 type Cell = 'Y' | 'N' | 'role';
@@ -81,7 +88,14 @@ function seedRows(): SeedRow[] {
     rows.push({
       capability: NAMES[i] as Capability,
       label,
-      cells: { chat: cell(a), 'chat.join': cell(b), 'chat.join.limited': cell(c), voip: 'N', 'voip.join': 'N' },
+      cells: {
+        chat: cell(a),
+        'chat.join': cell(b),
+        'chat.join.limited': cell(c),
+        voip: 'N',
+        'voip.join': 'N',
+        presence: 'N',
+      },
     });
   });
   voip.forEach((line, i) => {
@@ -89,9 +103,25 @@ function seedRows(): SeedRow[] {
     rows.push({
       capability: NAMES[chat.length + i] as Capability,
       label,
-      cells: { chat: 'N', 'chat.join': 'N', 'chat.join.limited': 'N', voip: cell(a), 'voip.join': cell(b) },
+      cells: {
+        chat: 'N',
+        'chat.join': 'N',
+        'chat.join.limited': 'N',
+        voip: cell(a),
+        'voip.join': cell(b),
+        presence: 'N',
+      },
     });
   });
+  PRESENCE_ROWS.trim()
+    .split('\n')
+    .forEach((label, i) => {
+      rows.push({
+        capability: NAMES[chat.length + voip.length + i] as Capability,
+        label,
+        cells: { chat: 'N', 'chat.join': 'N', 'chat.join.limited': 'N', voip: 'N', 'voip.join': 'N', presence: 'Y' },
+      });
+    });
   return rows;
 }
 
@@ -104,7 +134,7 @@ const FULL_CONTEXT: AuthorizeContext = { room: { invited: true, role: 'Presenter
 describe('capability table: the seed, cell for cell', () => {
   const rows = seedRows();
 
-  it('has exactly the 21 named capabilities, in the seed order, with the seed wording', () => {
+  it('has exactly the 21 named capabilities of the seed, in its order and wording, then the 2 presence rows', () => {
     expect(CAPABILITIES).toEqual(NAMES);
     expect(CAPABILITY_TABLE.map((r) => r.capability)).toEqual(NAMES);
     expect(CAPABILITY_TABLE.map((r) => r.label)).toEqual(rows.map((r) => r.label));

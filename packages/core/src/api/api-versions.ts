@@ -79,10 +79,24 @@ export const API_VERSIONS: readonly ApiVersionFeatures[] = [
   },
 ];
 
+/**
+ * Tessera's own api-version: everything the newest ACS versions have (customId and `GET /identities/{id}` too)
+ * plus the `presence` scope, which no ACS api-version accepts. Not in {@link API_VERSIONS} nor in the
+ * `api-supported-versions` header (those list ACS versions); {@link resolveApiVersion} accepts it.
+ */
+export const TESSERA_API_VERSION: ApiVersionFeatures = Object.freeze({
+  version: '2025-06-30-tessera',
+  scopes: Object.freeze([...ALL, 'presence'] as TokenScope[]),
+  customExpiry: true,
+  customIdAndGet: true,
+  teamsExchange: true,
+  repeatability: true,
+});
+
 /** The value of the `api-supported-versions` response header. */
 export const API_SUPPORTED_VERSIONS_HEADER = API_VERSIONS.map((v) => v.version).join(', ');
 
-const BY_VERSION = new Map(API_VERSIONS.map((v) => [v.version, v]));
+const BY_VERSION = new Map([...API_VERSIONS, TESSERA_API_VERSION].map((v) => [v.version, v]));
 
 /**
  * Looks up an api-version. Throws `ERR_UNSUPPORTED_API_VERSION` with the service's message when the

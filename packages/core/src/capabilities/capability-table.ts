@@ -2,7 +2,8 @@ import type { TokenScope } from '../scopes/scopes.js';
 
 /**
  * Every capability a user access token can be asked about, named `<service>.<object>.<action>`.
- * The rows of the ACS identity-model tables "Chat token scopes" and "VoIP token scopes", in their order.
+ * The rows of the ACS identity-model tables "Chat token scopes" and "VoIP token scopes", in their order, then
+ * Tessera's presence rows (the `presence` scope is a Tessera extension).
  */
 export const CAPABILITIES = [
   'chat.thread.create',
@@ -26,6 +27,8 @@ export const CAPABILITIES = [
   'voip.call.joinInRoom',
   'voip.call.inCallOperation',
   'voip.call.inCallOperationInRoom',
+  'presence.state.set',
+  'presence.state.read',
 ] as const;
 
 /** One capability name from {@link CAPABILITIES}. */
@@ -46,10 +49,10 @@ export type CapabilityRequirement = 'none' | 'room' | 'room-role' | 'own-message
 /** One row of {@link CAPABILITY_TABLE}. */
 export interface CapabilityRow {
   readonly capability: Capability;
-  readonly service: 'chat' | 'voip';
+  readonly service: 'chat' | 'voip' | 'presence';
   /** The row's wording in the ACS identity-model table, verbatim. */
   readonly label: string;
-  /** One cell per token scope; the other service's scopes are always `N`. */
+  /** One cell per token scope; the other services' scopes are always `N`. */
   readonly cells: Readonly<Record<TokenScope, CapabilityCell>>;
   readonly requires: CapabilityRequirement;
 }
@@ -58,19 +61,46 @@ type Cells3 = readonly [chat: CapabilityCell, chatJoin: CapabilityCell, chatJoin
 type Cells2 = readonly [voip: CapabilityCell, voipJoin: CapabilityCell];
 
 function chatRow(capability: Capability, label: string, c: Cells3, requires: CapabilityRequirement = 'none') {
-  const cells = { chat: c[0], 'chat.join': c[1], 'chat.join.limited': c[2], voip: 'N', 'voip.join': 'N' } as const;
+  const cells = {
+    chat: c[0],
+    'chat.join': c[1],
+    'chat.join.limited': c[2],
+    voip: 'N',
+    'voip.join': 'N',
+    presence: 'N',
+  } as const;
   return Object.freeze({ capability, service: 'chat', label, cells: Object.freeze(cells), requires }) as CapabilityRow;
 }
 
 function voipRow(capability: Capability, label: string, c: Cells2, requires: CapabilityRequirement = 'none') {
-  const cells = { chat: 'N', 'chat.join': 'N', 'chat.join.limited': 'N', voip: c[0], 'voip.join': c[1] } as const;
+  const cells = {
+    chat: 'N',
+    'chat.join': 'N',
+    'chat.join.limited': 'N',
+    voip: c[0],
+    'voip.join': c[1],
+    presence: 'N',
+  } as const;
   return Object.freeze({ capability, service: 'voip', label, cells: Object.freeze(cells), requires }) as CapabilityRow;
+}
+
+/** A Tessera presence row: only the `presence` scope grants it. */
+function presenceRow(capability: Capability, label: string): CapabilityRow {
+  const cells = {
+    chat: 'N',
+    'chat.join': 'N',
+    'chat.join.limited': 'N',
+    voip: 'N',
+    'voip.join': 'N',
+    presence: 'Y',
+  } as const;
+  return Object.freeze({ capability, service: 'presence', label, cells: Object.freeze(cells), requires: 'none' });
 }
 
 /**
  * The capability table of the ACS identity model (learn.microsoft.com/azure/communication-services/concepts/
- * identity-model, "Chat token scopes" and "VoIP token scopes"), cell for cell, as data: `authorize`, the README
- * and the tests are all generated from it.
+ * identity-model, "Chat token scopes" and "VoIP token scopes"), cell for cell, as data, plus Tessera's two presence
+ * rows: `authorize`, the README and the tests are all generated from it.
  */
 export const CAPABILITY_TABLE: readonly CapabilityRow[] = Object.freeze([
   chatRow('chat.thread.create', 'Create chat thread', ['Y', 'N', 'N']),
@@ -112,6 +142,8 @@ export const CAPABILITY_TABLE: readonly CapabilityRow[] = Object.freeze([
     ['role', 'role'],
     'room-role',
   ),
+  presenceRow('presence.state.set', 'Set your own presence (Tessera)'),
+  presenceRow('presence.state.read', 'Read the presence of users you share a thread or room with (Tessera)'),
 ]);
 
 const BY_NAME = new Map<string, CapabilityRow>(CAPABILITY_TABLE.map((row) => [row.capability, row]));

@@ -1,7 +1,10 @@
 import { TesseraError } from '../errors.js';
 
-/** The five user access token scopes of the ACS identity model. */
-export const TOKEN_SCOPES = ['chat', 'chat.join', 'chat.join.limited', 'voip', 'voip.join'] as const;
+/**
+ * The user access token scopes: the five of the ACS identity model, then `presence`, a Tessera extension that no
+ * ACS api-version accepts (minted on the Tessera api-version only, docs/presence.md).
+ */
+export const TOKEN_SCOPES = ['chat', 'chat.join', 'chat.join.limited', 'voip', 'voip.join', 'presence'] as const;
 
 /** One user access token scope. */
 export type TokenScope = (typeof TOKEN_SCOPES)[number];

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { API_VERSIONS, TOKEN_SCOPES, isTokenScope, parseScopes, resolveApiVersion } from '../../src/index.js';
+import {
+  API_VERSIONS,
+  TESSERA_API_VERSION,
+  TOKEN_SCOPES,
+  isTokenScope,
+  parseScopes,
+  resolveApiVersion,
+} from '../../src/index.js';
 import { catchTessera } from '../support/secrets.js';
 
 const ALL = resolveApiVersion('2023-10-01', '/').scopes;
 const BASIC = resolveApiVersion('2022-10-01', '/').scopes;
 
 describe('TOKEN_SCOPES', () => {
-  it('is exactly the five scopes of the ACS identity model', () => {
-    expect([...TOKEN_SCOPES].sort()).toEqual(['chat', 'chat.join', 'chat.join.limited', 'voip', 'voip.join']);
+  it('is exactly the five scopes of the ACS identity model, then the Tessera presence scope', () => {
+    expect([...TOKEN_SCOPES]).toEqual(['chat', 'chat.join', 'chat.join.limited', 'voip', 'voip.join', 'presence']);
     for (const s of TOKEN_SCOPES) expect(isTokenScope(s)).toBe(true);
     for (const s of ['Chat', 'email', '', ' chat', 'chat ', 'voip.join.limited', 1, null, undefined]) {
       expect(isTokenScope(s)).toBe(false);
@@ -90,5 +97,28 @@ describe('parseScopes — the messages of docs/spec/wire-protocol.md §1.5', () 
     for (const v of API_VERSIONS) {
       expect(parseScopes([...v.scopes], { allowed: v.scopes, field: 'scopes' })).toEqual([...v.scopes]);
     }
+  });
+});
+
+describe('presence (Tessera extension)', () => {
+  it('no ACS api-version accepts it: refused as an unknown scope is', () => {
+    for (const version of API_VERSIONS) {
+      const error = catchTessera(() => parseScopes(['chat', 'presence'], { allowed: version.scopes, field: 'scopes' }));
+      expect(error.code).toBe('ERR_VALIDATION');
+      expect(error.message).toBe(
+        `Invalid scopes - 'presence' is not a valid scope. Valid scopes are: ${version.scopes.join(', ')}.`,
+      );
+    }
+  });
+
+  it('the Tessera api-version 2025-06-30-tessera accepts it, and every ACS scope', () => {
+    const tessera = resolveApiVersion('2025-06-30-tessera', '/identities');
+    expect(tessera).toBe(TESSERA_API_VERSION);
+    expect(parseScopes(['presence', 'chat.join'], { allowed: tessera.scopes, field: 'scopes' })).toEqual([
+      'presence',
+      'chat.join',
+    ]);
+    expect([...tessera.scopes].sort()).toEqual([...TOKEN_SCOPES].sort());
+    expect(API_VERSIONS.map((v) => v.version)).not.toContain('2025-06-30-tessera');
   });
 });

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, TesseraError, type TokenScope, isTokenScope } from '@tessera/core';
+import {
+  MAX_TOKEN_MINUTES,
+  MIN_TOKEN_MINUTES,
+  TOKEN_SCOPES,
+  TesseraError,
+  type TokenScope,
+  isTokenScope,
+} from '@tessera/core';
 
 /** Which communication identity a rule's users get: one per app user for good, or a fresh one per session. */
 export type IdentityMode = 'stable' | 'ephemeral';
@@ -62,10 +69,7 @@ function scopeList(value: unknown, path: string): TokenScope[] {
   if (!Array.isArray(value) || value.length === 0) throw invalid(path, 'must be a non-empty list of scopes');
   return value.map((s, i) => {
     if (!isTokenScope(s)) {
-      throw invalid(
-        `${path}[${i}]`,
-        `${JSON.stringify(s)} is not a scope (chat, chat.join, chat.join.limited, voip, voip.join)`,
-      );
+      throw invalid(`${path}[${i}]`, `${JSON.stringify(s)} is not a scope (${TOKEN_SCOPES.join(', ')})`);
     }
     return s;
   });

@@ -1,4 +1,4 @@
-import { MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, type TokenScope, isTokenScope } from '@tessera/core';
+import { MAX_TOKEN_MINUTES, MIN_TOKEN_MINUTES, TOKEN_SCOPES, type TokenScope, isTokenScope } from '@tessera/core';
 import type { AppPrincipal } from '../auth/app-principal.js';
 import { TokenServiceError } from '../errors/token-service-error.js';
 import type { Policy, PolicyMatch, PolicyRule } from './policy.js';
@@ -65,11 +65,9 @@ export function parseRequestedScopes(value: unknown): TokenScope[] | undefined {
   for (const s of list) {
     if (!isTokenScope(s)) {
       const shown = typeof s === 'string' ? `'${s.slice(0, 40)}'` : 'a non-string value';
-      throw new TokenServiceError(
-        'ERR_VALIDATION',
-        `${shown} is not a scope; scopes are chat, chat.join, chat.join.limited, voip, voip.join.`,
-        { target: 'scopes' },
-      );
+      throw new TokenServiceError('ERR_VALIDATION', `${shown} is not a scope; scopes are ${TOKEN_SCOPES.join(', ')}.`, {
+        target: 'scopes',
+      });
     }
     if (!out.includes(s)) out.push(s);
   }
