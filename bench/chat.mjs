@@ -10,7 +10,8 @@
 // Knobs (env): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_CHAT_MESSAGES (1000000),
 // BENCH_CHAT_CONTENT_BYTES (200: message content size), BENCH_CHAT_SEND_CONNECTIONS (1,<BENCH_CONNECTIONS>: the send
 // cases' connection counts), BENCH_CHAT_SYNCHRONOUS (full,normal: the chat store's --chat-synchronous modes, one
-// server each, the first is the one quoted as sendVsBare), BENCH_RESULTS_DIR (bench/results).
+// server each, the first is the one quoted as sendVsBare), BENCH_CHAT_BASELINE_ROOT (a built checkout of another
+// revision: its `tessera serve` is measured first as `send (baseline)`, same run), BENCH_RESULTS_DIR (bench/results).
 //
 // `node bench/chat.mjs --bare` is the bare server: one POST route on the send-message path that parses the JSON body
 // and answers 201 {"id"} like the chat API, nothing else.
@@ -59,6 +60,7 @@ async function main() {
     // Connection counts of the send cases, and the chat store's durability modes (--chat-synchronous), first = default.
     sendConnections: (env.BENCH_CHAT_SEND_CONNECTIONS ?? `1,${env.BENCH_CONNECTIONS ?? 50}`).split(',').map(Number),
     modes: (env.BENCH_CHAT_SYNCHRONOUS ?? 'full,normal').split(','),
+    baselineRoot: env.BENCH_CHAT_BASELINE_ROOT,
   };
   const resultsDir = env.BENCH_RESULTS_DIR ?? join(here, 'results');
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-chat-'));
@@ -112,8 +114,17 @@ async function main() {
       });
       sends.push({ case: 'bare', connections, ...pick(bareResult) });
     }
-    for (const mode of cfg.modes) {
-      server = await startCliServer({ dataDir, extraArgs: ['--print-connection-strings', '--chat-synchronous', mode] });
+    // A baseline tree (BENCH_CHAT_BASELINE_ROOT: another checkout, built) runs first with its own defaults.
+    const servers = [
+      ...(cfg.baselineRoot === undefined ? [] : [{ name: 'baseline', root: cfg.baselineRoot, args: [] }]),
+      ...cfg.modes.map((mode) => ({ name: mode, root: undefined, args: ['--chat-synchronous', mode] })),
+    ];
+    for (const { name: mode, root, args } of servers) {
+      server = await startCliServer({
+        dataDir,
+        extraArgs: ['--print-connection-strings', ...args],
+        ...(root === undefined ? {} : { root }),
+      });
       const sendRequests = [
         { method: 'POST', path: sendPath, headers: { ...auth, host: new URL(server.url).host }, body: sendBody },
       ];
@@ -129,7 +140,7 @@ async function main() {
         });
         sends.push({ case: `send (${mode})`, connections, ...pick(send) });
       }
-      if (mode !== cfg.modes[cfg.modes.length - 1]) await server.stop();
+      if (mode !== servers[servers.length - 1].name) await server.stop();
     }
     await bare.stop();
 

@@ -75,6 +75,7 @@ describe('Rooms mounted in tessera serve', () => {
     expect(await statusOf(rooms.getRoom(room.id))).toBe(401);
     const signed = await signedFetch(identity.accessKey, 'GET', `${identity.endpoint}rooms/${room.id}?${API}`);
     expect(signed.status).toBe(401);
+    expect(signed.json).toMatchObject({ error: { innererror: { code: 'ERR_AUTH_SIGNATURE_MISMATCH' } } });
     expect(JSON.stringify(signed.json)).not.toContain(identity.accessKey);
     // The new primary key (in the regenerate answer) works at once.
     primaryConnectionString = String(
