@@ -62,6 +62,17 @@ const FOREIGN = [
   { name: 'verify.mjs', expectedS: 50 },
   { name: 'jwt-algorithms.mjs', expectedS: 40 },
 ];
+/**
+ * The data plane's and operations' own measurements, run after the headline sections with their own time limits
+ * (outside the headline budget): chat send and list, chat event latency, the cost of metrics and of info logging.
+ * Each prints one JSON line (bench/README.md says what each row means).
+ */
+const EXTRAS = [
+  { name: 'chat.mjs', timeoutS: 300, env: { BENCH_DURATION_S: '5', BENCH_WARMUP_S: '2' } },
+  { name: 'chat-events.mjs', timeoutS: 180, env: { BENCH_EVENTS_MESSAGES: '500' } },
+  { name: 'metrics-cost.mjs', timeoutS: 180, env: { ROUNDS: '4', DUR: '5' } },
+  { name: 'logging-cost.mjs', timeoutS: 180, env: { ROUNDS: '3', DUR: '5' } },
+];
 const foreignPresent = () => (wanted('foreign') ? FOREIGN.filter((f) => existsSync(join(here, f.name))) : []);
 const foreignReserveS = () => foreignPresent().reduce((sum, f) => sum + f.expectedS, 0);
 const log = (msg) => process.stdout.write(`[${elapsedS().toFixed(1).padStart(5)}s] ${msg}\n`);
@@ -461,6 +472,25 @@ async function foreignSection() {
   return out;
 }
 
+/** Runs each of {@link EXTRAS} to its end or its time limit; a failure is reported, never fatal. */
+async function extrasSection() {
+  const out = {};
+  for (const { name, timeoutS, env: extraEnv } of EXTRAS) {
+    const script = join(here, name);
+    log(`running ${name} (time limit ${timeoutS} s)`);
+    const key = name.replace('.mjs', '');
+    out[key] = await runForeign({
+      script,
+      resultsDir,
+      timeoutMs: timeoutS * 1000,
+      cwd: repoRoot,
+      env: { BENCH_PG_URL: cfg.pgUrl, ...extraEnv },
+    });
+    log(`${name}: ${out[key].status}${out[key].status === 'ok' ? '' : ` (${out[key].reason ?? ''})`}`);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 /** A few headline figures from another owner's JSON, read defensively (its shape is theirs to change). */
@@ -670,6 +700,15 @@ async function main() {
   if (wanted('foreign')) {
     log('== 4: verify.mjs / jwt-algorithms.mjs ==');
     summary.foreign = await foreignSection();
+  }
+
+  if (wanted('extras')) {
+    log('== 6: chat, chat events, metrics and logging cost ==');
+    summary.extras = await extrasSection();
+    writeJson('extras.json', { machine, ...summary.extras });
+    for (const [name, r] of Object.entries(summary.extras)) {
+      process.stdout.write(`${name}: ${r.status}${r.result ? ` ${JSON.stringify(r.result).slice(0, 400)}` : ''}\n`);
+    }
   }
 
   summary.steal = diffProcStat(stat0, readProcStat());

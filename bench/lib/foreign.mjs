@@ -14,7 +14,8 @@ function lastJson(text) {
   }
   const lines = trimmed.split('\n').reverse();
   for (const l of lines) {
-    const t = l.trim();
+    // A JSON line, or one prefixed by the script's name (`logging-cost {…}`).
+    const t = l.trim().replace(/^[a-z][\w-]* (?=[{[])/, '');
     if (!t.startsWith('{') && !t.startsWith('[')) continue;
     try {
       return JSON.parse(t);
@@ -26,7 +27,7 @@ function lastJson(text) {
 }
 
 /** @returns {Promise<{status: 'ok'|'pending'|'failed'|'timeout', reason?: string, seconds?: number, result?: unknown, stdoutTail?: string}>} */
-export async function runForeign({ script, resultsDir, timeoutMs, cwd }) {
+export async function runForeign({ script, resultsDir, timeoutMs, cwd, env = {} }) {
   if (!existsSync(script)) return { status: 'pending', reason: `${basename(script)} is not there yet` };
   const name = basename(script, '.mjs');
   const resultFile = join(resultsDir, `${name}.json`);
@@ -42,6 +43,7 @@ export async function runForeign({ script, resultsDir, timeoutMs, cwd }) {
         BENCH_RESULTS_DIR: resultsDir,
         BENCH_BUDGET_MS: String(timeoutMs),
         BENCH_JSON: '1',
+        ...env,
       },
     });
     const seconds = Math.round((Date.now() - started) / 100) / 10;
