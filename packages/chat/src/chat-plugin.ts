@@ -5,6 +5,7 @@ import type { ChatEventBus } from './events/event-bus.js';
 import { type ChatEventStreamOptions, registerEventStreamRoutes } from './events/events-route.js';
 import { createInProcessEventBus } from './events/in-process-event-bus.js';
 import { type ChatLogger, silentChatLogger } from './logger.js';
+import { type PresenceOptions, registerPresenceRoutes } from './presence/presence-routes.js';
 import { type RoomsOptions, registerRoomsRoutes } from './rooms/rooms-plugin.js';
 import { registerChatRoutes } from './routes/chat-routes.js';
 import type { ChatStore } from './store/chat-store.js';
@@ -27,6 +28,8 @@ export interface ChatPluginOptions {
   readonly logger?: ChatLogger | undefined;
   /** The ACS Rooms API and call decisions (docs/rooms.md); absent: no `/rooms` routes. */
   readonly rooms?: RoomsOptions | undefined;
+  /** Tessera's presence API (docs/presence.md); absent: no `/presence` routes. */
+  readonly presence?: PresenceOptions | undefined;
   /** `GET /chat/events`, the per-user event stream (docs/chat-events.md); `false` leaves it out. Default: on. */
   readonly eventStream?: ChatEventStreamOptions | false | undefined;
 }
@@ -104,6 +107,7 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, opt
   });
   for (const register of ROUTE_MODULES) await register(app, context);
   if (options.rooms !== undefined) await registerRoomsRoutes(app, context, options.rooms);
+  if (options.presence !== undefined) registerPresenceRoutes(app, context, options.presence);
   if (options.eventStream !== false) registerEventStreamRoutes(app, context, options.eventStream);
 };
 

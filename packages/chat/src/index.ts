@@ -96,3 +96,19 @@ export {
   type ChatServiceOptions,
   type RunningChatService,
 } from './service/start-chat-service.js';
+export {
+  PRESENCE_LIMITS,
+  parsePresenceBody,
+  registerPresenceRoutes,
+  type PresenceOptions,
+} from './presence/presence-routes.js';
+export {
+  PRESENCE_STATES,
+  type PresenceRecord,
+  type PresenceState,
+  type PresenceStore,
+} from './presence/presence-store.js';
+export { createSqlitePresenceStore, type SqlitePresenceStoreOptions } from './presence/presence-store-sqlite.js';
+export { createPostgresPresenceStore, type PostgresPresenceStoreOptions } from './presence/presence-store-postgres.js';
+export { openPresenceStore } from './presence/open-presence-store.js';
+export { PRESENCE_CONTACT_LIMITS, presenceContacts } from './presence/presence-contacts.js';

@@ -2,6 +2,7 @@ import type { ChatStoreLocation } from '../service/open-chat-store.js';
 import { createPostgresRoomsStore } from './postgres-rooms-store.js';
 import type { RoomsStore } from './rooms-store.js';
 import { createSqliteRoomsStore } from './sqlite-rooms-store.js';
+import { migrateOrClose } from '../service/migrate-or-close.js';
 
 /**
  * Opens (and migrates) the rooms store at a chat store location: the same SQLite file or PostgreSQL database and
@@ -12,11 +13,5 @@ export async function openRoomsStore(location: ChatStoreLocation): Promise<Rooms
     location.kind === 'sqlite'
       ? createSqliteRoomsStore({ path: location.path })
       : createPostgresRoomsStore({ connectionString: location.url, schema: location.schema });
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close().catch(() => undefined);
-    throw error;
-  }
-  return store;
+  return migrateOrClose(store);
 }

@@ -2,6 +2,7 @@ import { ChatError } from '../errors.js';
 import type { ChatStore } from '../store/chat-store.js';
 import { createPostgresChatStore } from '../store/postgres-chat-store.js';
 import { createSqliteChatStore } from '../store/sqlite-chat-store.js';
+import { migrateOrClose } from './migrate-or-close.js';
 
 /** Where chat data lives: a SQLite file, or a PostgreSQL database (and schema) shared by many processes. */
 export type ChatStoreLocation =
@@ -47,11 +48,5 @@ export async function openChatStore(location: ChatStoreLocation): Promise<ChatSt
     location.kind === 'sqlite'
       ? createSqliteChatStore({ path: location.path, synchronous: location.synchronous })
       : createPostgresChatStore({ connectionString: location.url, schema: location.schema });
-  try {
-    await store.migrate();
-  } catch (error) {
-    await store.close().catch(() => undefined);
-    throw error;
-  }
-  return store;
+  return migrateOrClose(store);
 }

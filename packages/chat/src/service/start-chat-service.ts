@@ -9,6 +9,8 @@ import type { ChatEventStreamOptions } from '../events/events-route.js';
 import { openChatEventBus } from '../events/open-chat-event-bus.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
+import { openPresenceStore } from '../presence/open-presence-store.js';
+import type { PresenceStore } from '../presence/presence-store.js';
 import { openRoomsStore } from '../rooms/open-rooms-store.js';
 import type { RoomsAccessKey, RoomsDataAction } from '../rooms/rooms-auth.js';
 import type { RoomsStore } from '../rooms/rooms-store.js';
@@ -63,19 +65,23 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
   const store = await openChatStore(options.store);
   let events: ChatEventBus;
   let rooms: RoomsStore | undefined;
+  let presence: PresenceStore | undefined;
   try {
     rooms = await openRoomsStore(options.store);
+    presence = await openPresenceStore(options.store);
     events =
       options.events ??
       (await openChatEventBus(options.store, {
         onError: () => logger.warn('chat: the event bus failed (it reconnects)', {}),
       }));
   } catch (error) {
+    await presence?.close();
     await rooms?.close();
     await store.close();
     throw error;
   }
   const roomsStore = rooms;
+  const presenceStore = presence;
   const verifier = createNodeVerifier({
     endpoint: options.identityEndpoint,
     connectionString: options.connectionString,
@@ -102,6 +108,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       logger,
       events,
       rooms: { store: roomsStore, accessKeys: () => roomsKeys },
+      presence: { store: presenceStore },
       ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
@@ -110,6 +117,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
     await app.close().catch(() => undefined);
     await verifier.close();
     await events.close();
+    await presenceStore.close();
     await roomsStore.close();
     await store.close();
     throw error;
@@ -127,6 +135,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
         await app.close();
         await verifier.close();
         await events.close();
+        await presenceStore.close();
         await roomsStore.close();
         await store.close();
       })();
