@@ -1,6 +1,6 @@
 import { TesseraError } from '@tessera/core';
 import type { FastifyInstance } from 'fastify';
-import type { AcsRoute } from '../app.js';
+import type { AcsRoute } from '../http/route.js';
 import type { SigningKeyRing } from '../crypto/signing-key-ring.js';
 
 /**

@@ -20,7 +20,7 @@ import type { TokenSigner } from '../crypto/token-signer.js';
 import { verifyTokenSignature } from '../crypto/token-signer.js';
 import type { KeyRing } from '../auth/key-ring.js';
 import type { Principal } from '../auth/principal.js';
-import type { IdentityRecord, Store } from '../store/store.js';
+import type { IdentityQuery, IdentityRecord, RevocationSnapshot, Store } from '../store/store.js';
 import { formatServiceDate, type ResourceContext } from './resource-context.js';
 import type { CachedIdentity, IdentityCache } from './identity-cache.js';
 import type { TouchBuffer } from './touch-buffer.js';
@@ -256,6 +256,21 @@ export function createIdentityService(deps: IdentityServiceDeps) {
         if (isTesseraError(error) && error.code.startsWith('ERR_TOKEN_')) return { active: false, reason: error.code };
         throw error;
       }
+    },
+
+    /** One page of identities in id order (the operator's listing, `GET /admin/identities`). */
+    list(query: IdentityQuery): Promise<IdentityRecord[]> {
+      return store.listIdentities(query);
+    },
+
+    /** The current revocation state (`GET /revocations/snapshot`). */
+    revocationSnapshot(): Promise<RevocationSnapshot> {
+      return store.revocationSnapshot();
+    },
+
+    /** Resolves when the store answers (`GET /readyz`); rejects when it does not. */
+    ready(): Promise<void> {
+      return store.ping();
     },
   };
 }
