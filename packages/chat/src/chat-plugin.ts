@@ -5,6 +5,7 @@ import type { ChatEventBus } from './events/event-bus.js';
 import { type ChatEventStreamOptions, registerEventStreamRoutes } from './events/events-route.js';
 import { createInProcessEventBus } from './events/in-process-event-bus.js';
 import { type ChatLogger, silentChatLogger } from './logger.js';
+import type { ChatMetrics } from './metrics/chat-metrics.js';
 import { type PresenceOptions, registerPresenceRoutes } from './presence/presence-routes.js';
 import { type RoomsOptions, registerRoomsRoutes } from './rooms/rooms-plugin.js';
 import { registerChatRoutes } from './routes/chat-routes.js';
@@ -32,6 +33,11 @@ export interface ChatPluginOptions {
   readonly presence?: PresenceOptions | undefined;
   /** `GET /chat/events`, the per-user event stream (docs/chat-events.md); `false` leaves it out. Default: on. */
   readonly eventStream?: ChatEventStreamOptions | false | undefined;
+  /**
+   * Count messages, threads, rooms, call decisions, event streams and publish failures here (createChatMetrics).
+   * Request counts are the host's: `startChatService` instruments its own app. Default: none.
+   */
+  readonly metrics?: ChatMetrics | undefined;
 }
 
 /** The resolved options every route module of the package receives (chat, rooms, presence, events). */
@@ -41,6 +47,7 @@ export interface ChatContext {
   readonly events: ChatEventBus;
   readonly clock: () => number;
   readonly logger: ChatLogger;
+  readonly metrics: ChatMetrics | undefined;
 }
 
 /** A route module: registers its routes on the plugin's (encapsulated) instance. */
@@ -68,6 +75,7 @@ export function resolveChatContext(options: ChatPluginOptions): ChatContext {
       }),
     clock: options.clock ?? Date.now,
     logger,
+    metrics: options.metrics,
   };
 }
 

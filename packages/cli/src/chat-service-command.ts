@@ -40,6 +40,12 @@ export const CHAT_SERVICE_SETTINGS: readonly SettingSpec[] = [
   { flag: 'tls-cert', kind: 'string', help: 'serve HTTPS with this certificate chain (PEM file); the SDK needs HTTPS' },
   { flag: 'tls-key', kind: 'string', help: 'private key of --tls-cert (PEM file)' },
   { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  {
+    flag: 'metrics-port',
+    kind: 'int',
+    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = a free one (default off)',
+  },
+  { flag: 'metrics-host', kind: 'string', help: 'interface of the --metrics-port listener (default 127.0.0.1)' },
 ];
 
 /** `TESSERA_CHAT_PORT` for `port`. */
@@ -117,6 +123,8 @@ export function parseChatServiceArgs(
         ? undefined
         : { cert: readPem(certPath, 'tls-cert', invalid), key: readPem(keyPath, 'tls-key', invalid) },
     identityCa: caPath === undefined ? undefined : readPem(caPath, 'identity-ca', invalid),
+    metricsPort: int('metrics-port'),
+    metricsHost: str('metrics-host'),
     quiet: level === 'silent' || level === 'fatal' || level === 'error',
   };
 }
@@ -139,7 +147,8 @@ export async function chatServiceCommand(
   const service = await startChatService({ ...options, logger });
   process.stdout.write(
     `Tessera chat service listening on ${service.url}\n` +
-      `Verifying tokens of ${options.identityEndpoint} (JWKS and revocation feed)\n`,
+      `Verifying tokens of ${options.identityEndpoint} (JWKS and revocation feed)\n` +
+      (service.metricsUrl === undefined ? '' : `Metrics at ${service.metricsUrl}\n`),
   );
   stopOnSignals(() => service.close());
 }

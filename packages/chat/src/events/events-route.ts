@@ -93,6 +93,7 @@ export function registerEventStreamRoutes(
     res.socket?.setNoDelay(true);
 
     let ended = false;
+    ctx.metrics?.streamOpen(1);
     // Writes are serialized behind a token check, so no event leaves after the token stopped being valid.
     let queue: Promise<void> = Promise.resolve();
     const timers: ReturnType<typeof setTimeout>[] = [];
@@ -100,6 +101,7 @@ export function registerEventStreamRoutes(
     const end = (reason: ChatStreamEndReason, code?: string): void => {
       if (ended) return;
       ended = true;
+      ctx.metrics?.streamOpen(-1);
       attachment.detach();
       open.delete(end);
       for (const t of timers) clearTimeout(t);
@@ -132,9 +134,14 @@ export function registerEventStreamRoutes(
       });
     };
 
-    const attachment = hub.attach(user, lastEventIdOf(request), (entry) => send(frame(entry), true));
+    const deliver = (entry: StreamEntry): void => {
+      ctx.metrics?.eventDelivered();
+      send(frame(entry), true);
+    };
+    const attachment = hub.attach(user, lastEventIdOf(request), deliver);
     open.add(end);
     res.on('close', () => {
+      if (!ended) ctx.metrics?.streamOpen(-1);
       ended = true;
       attachment.detach();
       open.delete(end);
@@ -143,7 +150,7 @@ export function registerEventStreamRoutes(
 
     res.write(`retry: ${retryMs}\n: connected\n\n`);
     if (attachment.gap) send('event: resync\ndata: {"reason":"lastEventIdNotBuffered"}\n\n', false);
-    for (const entry of attachment.replay) send(frame(entry), true);
+    for (const entry of attachment.replay) deliver(entry);
 
     const heartbeat = setInterval(() => send(': heartbeat\n\n', false), heartbeatMs);
     const recheck = setInterval(() => {

@@ -3,6 +3,7 @@ import { isTesseraError } from '@tessera/core';
 import type { Verifier } from '@tessera/verifier';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
+import type { ChatMetrics } from '../metrics/chat-metrics.js';
 import {
   CALL_ACTIONS,
   type CallDecision,
@@ -69,6 +70,8 @@ export interface RoomsPluginOptions extends RoomsOptions {
   /** Now, Unix ms. Default `Date.now`. */
   readonly clock?: (() => number) | undefined;
   readonly logger?: ChatLogger | undefined;
+  /** Counts rooms created and call decisions (createChatMetrics). Default: none. */
+  readonly metrics?: ChatMetrics | undefined;
 }
 
 /** Largest request body the Rooms routes read (a full roster of long raw ids fits many times over). */
@@ -149,6 +152,11 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
   const store = options.store;
   const pageSize = options.pageSize ?? 100;
   const maxParticipants = options.maxParticipants ?? 250;
+  const metrics = options.metrics;
+  const counted = (decision: CallDecision): CallDecision => {
+    metrics?.callDecision(decision.allowed);
+    return decision;
+  };
   const authenticate: RoomsAuthenticator = createRoomsAuthenticator({
     accessKeys: options.accessKeys,
     bearer: options.bearer,
@@ -252,6 +260,7 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
             });
           }
           if (requestId !== undefined) reply.header('repeatability-result', 'accepted');
+          if (result.created) metrics?.roomCreated();
           return reply.code(201).header('location', result.room.id).send(roomModel(result.room, version));
         } catch (error) {
           // 17 random digits rarely collide; when they do, draw again (a few times at most).
@@ -396,10 +405,10 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
       const room = await liveRoom(roomId);
       const subject = await subjectOf(token);
       if (subject instanceof Error) {
-        return tokenDenial(roomCapabilityOf(action).capability, subject.code, subject.message);
+        return counted(tokenDenial(roomCapabilityOf(action).capability, subject.code, subject.message));
       }
       const participant = await store.getParticipant(roomId, subject.identity.toLowerCase());
-      return decideRoomCall({ subject, action, room, participant, now: clock() });
+      return counted(decideRoomCall({ subject, action, room, participant, now: clock() }));
     }),
   );
 
@@ -409,8 +418,10 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
       const { token, action } = decisionInput(raw, CALL_ACTIONS);
       if (!isCallAction(action)) throw badArgument('action', 'Unknown action.');
       const subject = await subjectOf(token);
-      if (subject instanceof Error) return tokenDenial(callCapabilityOf(action), subject.code, subject.message);
-      return decideCall(subject, action);
+      if (subject instanceof Error) {
+        return counted(tokenDenial(callCapabilityOf(action), subject.code, subject.message));
+      }
+      return counted(decideCall(subject, action));
     }),
   );
 };
@@ -418,7 +429,12 @@ export const roomsPlugin: FastifyPluginAsync<RoomsPluginOptions> = async (app, o
 /** Registers the Rooms API on a Fastify instance (encapsulated): what `chatPlugin` calls when given `rooms`. */
 export async function registerRoomsRoutes(
   app: FastifyInstance,
-  context: { readonly verifier: Verifier; readonly clock: () => number; readonly logger: ChatLogger },
+  context: {
+    readonly verifier: Verifier;
+    readonly clock: () => number;
+    readonly logger: ChatLogger;
+    readonly metrics?: ChatMetrics | undefined;
+  },
   options: RoomsOptions,
 ): Promise<void> {
   await app.register(roomsPlugin, {
@@ -426,5 +442,6 @@ export async function registerRoomsRoutes(
     verifier: context.verifier,
     clock: context.clock,
     logger: context.logger,
+    metrics: context.metrics,
   });
 }

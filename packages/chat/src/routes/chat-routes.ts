@@ -119,7 +119,10 @@ export function registerChatRoutes(app: FastifyInstance, ctx: ChatContext): void
   }
 
   function publish(event: ChatEvent): void {
-    ctx.events.publish(event).catch(() => logger.warn('chat: an event could not be published', { type: event.type }));
+    ctx.events.publish(event).catch(() => {
+      ctx.metrics?.publishFailed();
+      logger.warn('chat: an event could not be published', { type: event.type });
+    });
   }
 
   function pageLink(request: FastifyRequest, params: Record<string, string | number | undefined>): string {
@@ -256,6 +259,7 @@ export function registerChatRoutes(app: FastifyInstance, ctx: ChatContext): void
     });
     if (!result.created && !result.sameRequest) throw new ChatError('ERR_CHAT_REPEATABILITY_CONFLICT');
     if (result.created) {
+      ctx.metrics?.threadCreated();
       publish({
         type: 'chatThreadCreated',
         threadId: thread.id,
@@ -467,6 +471,7 @@ export function registerChatRoutes(app: FastifyInstance, ctx: ChatContext): void
       ...(metadata === undefined ? {} : { metadata: metadata as Record<string, string> }),
     };
     const message = await store.appendMessage(a.thread.id, draft, now);
+    ctx.metrics?.messageSent();
     publish({
       type: 'chatMessageReceived',
       threadId: a.thread.id,

@@ -1,6 +1,7 @@
 import { base64ToBytes, parseConnectionString } from '@tessera/core';
 import type { Verifier } from '@tessera/verifier';
 import { createNodeVerifier } from '@tessera/verifier/node';
+import { instrumentFastify, startMetricsListener } from '@tessera/metrics';
 import Fastify from 'fastify';
 import { chatPlugin } from '../chat-plugin.js';
 import { ChatError, toChatErrorResponse } from '../errors.js';
@@ -9,6 +10,7 @@ import type { ChatEventStreamOptions } from '../events/events-route.js';
 import { openChatEventBus } from '../events/open-chat-event-bus.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
+import { type ChatMetrics, createChatMetrics } from '../metrics/chat-metrics.js';
 import { openPresenceStore } from '../presence/open-presence-store.js';
 import type { PresenceStore } from '../presence/presence-store.js';
 import { openRoomsStore } from '../rooms/open-rooms-store.js';
@@ -44,6 +46,12 @@ export interface ChatServiceOptions {
   readonly eventStream?: ChatEventStreamOptions | false | undefined;
   readonly logger?: ChatLogger | undefined;
   readonly clock?: (() => number) | undefined;
+  /** Serve `GET /metrics` unauthenticated on a separate listener at this port (0 = a free one). Default: off. */
+  readonly metricsPort?: number | undefined;
+  /** Interface of the metrics listener. Default 127.0.0.1. */
+  readonly metricsHost?: string | undefined;
+  /** Record metrics here instead of a fresh registry (only used with `metricsPort`, or to read them in-process). */
+  readonly metrics?: ChatMetrics | undefined;
 }
 
 /** A running standalone chat service. */
@@ -52,6 +60,8 @@ export interface RunningChatService {
   readonly url: string;
   readonly verifier: Verifier;
   readonly store: ChatStore;
+  /** With `metricsPort`: `http://host:port/metrics`. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -89,11 +99,16 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
+  // Metrics are collected only when served or asked for; otherwise the request path carries no hook.
+  const metrics = options.metrics ?? (options.metricsPort === undefined ? undefined : createChatMetrics());
+  let metricsUrl: string | undefined;
+  let closeMetrics = async (): Promise<void> => {};
   const app = Fastify({
     logger: false,
     ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
   });
   try {
+    if (metrics !== undefined) instrumentFastify(app, { metrics: metrics.requests, tracing: metrics.tracing });
     app.setNotFoundHandler((request, reply) => {
       const r = toChatErrorResponse(
         new ChatError('ERR_CHAT_ROUTE_NOT_FOUND', {
@@ -111,8 +126,18 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       presence: { store: presenceStore },
       ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(metrics === undefined ? {} : { metrics }),
     });
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8090 });
+    if (metrics !== undefined && options.metricsPort !== undefined) {
+      const listener = await startMetricsListener({
+        registry: metrics.registry,
+        host: options.metricsHost ?? '127.0.0.1',
+        port: options.metricsPort,
+      });
+      metricsUrl = listener.url;
+      closeMetrics = listener.close;
+    }
   } catch (error) {
     await app.close().catch(() => undefined);
     await verifier.close();
@@ -130,8 +155,10 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
     url: `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}/`,
     verifier,
     store,
+    metricsUrl,
     close() {
       closing ??= (async () => {
+        await closeMetrics();
         await app.close();
         await verifier.close();
         await events.close();
