@@ -1,7 +1,17 @@
-// Generates the documentation tables that must stay in step with the code, from the code itself.
-// `node scripts/docs-tables.mjs` prints them; `--write` rewrites docs/errors.md between the markers.
-// test/docs.test.ts fails when docs/errors.md and this output disagree.
+// Generates the documentation tables that must stay in step with the code, from the code itself: the error codes
+// (docs/errors.md) and each command's settings table (docs/configuration.md, docs/token-service.md, docs/chat.md).
+// `node scripts/docs-tables.mjs` prints them; `--write` rewrites every page between its `<!-- name:start -->` and
+// `<!-- name:end -->` markers. test/docs.test.ts fails when a page and this output disagree.
 import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  CHAT_SERVICE_SETTINGS,
+  chatServiceEnvName,
+  envName,
+  SERVE_SETTINGS,
+  settingsMarkdown,
+  TOKEN_SERVICE_SETTINGS,
+  tokenServiceEnvName,
+} from '@tessera/cli';
 import { ERROR_CODES } from '@tessera/core';
 import { WIRE_ERRORS } from '@tessera/server';
 import { TOKEN_SERVICE_ERRORS } from '@tessera/token-service';
@@ -25,6 +35,16 @@ export function errorCodesTable() {
   return ['| `innererror.code` | HTTP | `error.code` | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** Every generated page (path from the repository root) and its sections: marker name → generated Markdown. */
+export const GENERATED_PAGES = {
+  'docs/errors.md': { 'error-codes': errorCodesTable },
+  'docs/configuration.md': { 'serve-settings': () => settingsMarkdown(SERVE_SETTINGS, envName) },
+  'docs/token-service.md': {
+    'token-service-settings': () => settingsMarkdown(TOKEN_SERVICE_SETTINGS, tokenServiceEnvName),
+  },
+  'docs/chat.md': { 'chat-service-settings': () => settingsMarkdown(CHAT_SERVICE_SETTINGS, chatServiceEnvName) },
+};
+
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`. */
 export function replaceSection(text, name, content) {
   const start = `<!-- ${name}:start -->`;
@@ -35,14 +55,24 @@ export function replaceSection(text, name, content) {
   return `${text.slice(0, i + start.length)}\n${content}\n${text.slice(j)}`;
 }
 
+/** The page at `path` as it should be, given its `current` text. */
+export function expectedPage(path, current) {
+  const sections = GENERATED_PAGES[path];
+  if (sections === undefined) throw new Error(`${path} is not a generated page`);
+  return Object.entries(sections).reduce((text, [name, table]) => replaceSection(text, name, table()), current);
+}
+
 /** docs/errors.md as it should be. */
 export function expectedErrorsPage(current) {
-  return replaceSection(current, 'error-codes', errorCodesTable());
+  return expectedPage('docs/errors.md', current);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const path = new URL('../docs/errors.md', import.meta.url);
-  const current = readFileSync(path, 'utf8');
-  if (process.argv.includes('--write')) writeFileSync(path, expectedErrorsPage(current));
-  else process.stdout.write(`${errorCodesTable()}\n`);
+  for (const [path, sections] of Object.entries(GENERATED_PAGES)) {
+    const url = new URL(`../${path}`, import.meta.url);
+    if (process.argv.includes('--write')) writeFileSync(url, expectedPage(path, readFileSync(url, 'utf8')));
+    else
+      for (const [name, table] of Object.entries(sections))
+        process.stdout.write(`<!-- ${path} ${name} -->\n${table()}\n\n`);
+  }
 }

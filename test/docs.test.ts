@@ -1,11 +1,19 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { SERVE_SETTINGS, envName } from '@tessera/cli';
+import {
+  CHAT_SERVICE_SETTINGS,
+  chatServiceEnvName,
+  envName,
+  SERVE_SETTINGS,
+  TOKEN_SERVICE_SETTINGS,
+  tokenServiceEnvName,
+  usage,
+} from '@tessera/cli';
 import { ERROR_CODES } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM script without types
-import { expectedErrorsPage } from '../scripts/docs-tables.mjs';
+import { expectedErrorsPage, expectedPage, GENERATED_PAGES } from '../scripts/docs-tables.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -40,6 +48,28 @@ describe('docs stay in step with the code', () => {
     for (const setting of SERVE_SETTINGS) {
       const row = new RegExp(`\\|\\s*\`--${setting.flag}\`\\s*\\|\\s*\`${envName(setting.flag)}\`\\s*\\|`);
       expect(page, `--${setting.flag}`).toMatch(row);
+    }
+  });
+
+  it.each(Object.keys(GENERATED_PAGES))(
+    '%s equals its generated tables (node scripts/docs-tables.mjs --write)',
+    (path) => {
+      const page = read(path);
+      expect(page).toBe(expectedPage(path, page));
+    },
+  );
+
+  it('the generated settings tables show each default once, as --help does', () => {
+    const help = usage();
+    for (const [settings, env] of [
+      [SERVE_SETTINGS, envName],
+      [TOKEN_SERVICE_SETTINGS, tokenServiceEnvName],
+      [CHAT_SERVICE_SETTINGS, chatServiceEnvName],
+    ] as const) {
+      for (const s of settings) {
+        const shown = s.default === undefined ? '' : s.default.replace(/`/g, '');
+        expect(help, `--${s.flag}`).toContain(`${shown}${shown === '' ? '' : ')'} [${env(s.flag)}]`);
+      }
     }
   });
 

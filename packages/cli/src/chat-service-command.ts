@@ -2,50 +2,113 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ChatStoreLocation, chatServiceRoomsKeys, parseChatStoreLocation, startChatService } from '@tessera/chat';
 import type { TesseraError } from '@tessera/core';
-import { readLogLevel, readSettings, secretSetting, type SettingSpec } from './settings.js';
+import { LOG_LEVELS, readLogLevel, readSettings, secretSetting, type SettingSpec } from './settings.js';
+import { code, settingsUsage } from './settings-table.js';
 import { stopOnSignals } from './stop-on-signals.js';
 
-/** Every `tessera chat-service` flag; each is also `TESSERA_CHAT_<NAME>` (upper case, dashes → underscores). */
+/** The defaults `tessera chat-service` applies itself (shown in its `--help` and docs/chat.md). */
+const CHAT_SERVICE_DEFAULTS = { host: '127.0.0.1', port: 8090, dataDir: '.tessera-chat', logLevel: 'info' } as const;
+
+/** Every `tessera chat-service` flag; each is also `TESSERA_CHAT_<NAME>` (upper case, dashes → underscores). Add a setting here. */
 export const CHAT_SERVICE_SETTINGS: readonly SettingSpec[] = [
   {
     flag: 'identity-endpoint',
     kind: 'string',
-    help: 'identity server URL whose JWKS and revocation feed are followed (default: the connection string endpoint)',
+    help: 'identity server URL whose JWKS and revocation feed are followed',
+    default: "the connection string's `endpoint`",
+    validation: 'a URL',
+    more: 'e.g. an internal address',
   },
   {
     flag: 'connection-string',
     kind: 'string',
-    help: 'identity server connection string for the revocation feed; the read-only verifier one is enough (required)',
+    help: 'identity server connection string for the revocation feed; the read-only verifier one is enough',
+    default: 'required',
+    more: 'its key signs the revocation feed request; the verifier connection string printed by `tessera serve` is recommended',
   },
   {
     flag: 'identity-ca',
     kind: 'string',
     help: 'PEM file of a CA to trust for the identity server (e.g. its --tls-dev CA)',
+    default: 'system CAs',
   },
   {
     flag: 'rooms-key',
     kind: 'string',
-    help: 'Rooms API access key (base64, ≥ 32 bytes) for room management; without it the Rooms API answers call decisions only (verifier key)',
+    help: 'Rooms API access key for room management; without it the Rooms API answers call decisions only (verifier key)',
+    default: 'none',
+    validation: 'base64 of at least 32 bytes',
+    more: 'room management with `RoomsClient`. See [Rooms](rooms.md#standalone-tessera-chat-service)',
   },
-  { flag: 'rooms-key-file', kind: 'string', help: 'file holding --rooms-key (keeps it out of ps and shell history)' },
-  { flag: 'host', kind: 'string', help: 'interface to bind (default 127.0.0.1)' },
-  { flag: 'port', kind: 'int', help: 'port, 0 = pick a free one (default 8090)' },
-  { flag: 'data-dir', kind: 'string', help: 'folder of the SQLite chat store (default ./.tessera-chat)' },
-  { flag: 'store', kind: 'string', help: "'sqlite:<path>' or 'postgres://…' (default sqlite:<data-dir>/chat.db)" },
+  {
+    flag: 'rooms-key-file',
+    kind: 'string',
+    help: 'file holding --rooms-key (keeps it out of ps and shell history)',
+    validation: 'not with `--rooms-key`',
+  },
+  { flag: 'host', kind: 'string', help: 'interface to bind', default: code(CHAT_SERVICE_DEFAULTS.host) },
+  {
+    flag: 'port',
+    kind: 'int',
+    help: 'port, 0 = pick a free one',
+    default: code(CHAT_SERVICE_DEFAULTS.port),
+    more: 'the real one is printed',
+  },
+  {
+    flag: 'data-dir',
+    kind: 'string',
+    help: 'folder of the SQLite chat store',
+    default: code(`./${CHAT_SERVICE_DEFAULTS.dataDir}`),
+  },
+  {
+    flag: 'store',
+    kind: 'string',
+    help: "'sqlite:<path>' or 'postgres://…'",
+    default: code('sqlite:<data-dir>/chat.db'),
+    validation: '`sqlite:<path>` or `postgres://…[?schema=name]`',
+  },
   {
     flag: 'synchronous',
     kind: 'string',
-    help: "SQLite store: 'full' (default, group commit with an fsync: nothing acknowledged is lost) or 'normal' (no fsync)",
+    help: "SQLite store: 'full' (group commit with an fsync: nothing acknowledged is lost) or 'normal' (no fsync)",
+    default: code('full'),
+    validation: '`full` or `normal`',
+    more: 'see [Durability](#durability)',
   },
-  { flag: 'tls-cert', kind: 'string', help: 'serve HTTPS with this certificate chain (PEM file); the SDK needs HTTPS' },
-  { flag: 'tls-key', kind: 'string', help: 'private key of --tls-cert (PEM file)' },
-  { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  {
+    flag: 'tls-cert',
+    kind: 'string',
+    help: 'serve HTTPS with this certificate chain (PEM file); the SDK needs HTTPS',
+    default: 'none (HTTP)',
+    validation: 'with `--tls-key`',
+  },
+  {
+    flag: 'tls-key',
+    kind: 'string',
+    help: 'private key of --tls-cert (PEM file)',
+    validation: 'with `--tls-cert`',
+  },
+  {
+    flag: 'log-level',
+    kind: 'string',
+    help: LOG_LEVELS.join('|'),
+    default: code(CHAT_SERVICE_DEFAULTS.logLevel),
+    validation: 'one of the levels',
+    more: '`silent`, `fatal` and `error` keep the start-up lines quiet',
+  },
   {
     flag: 'metrics-port',
     kind: 'int',
-    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = a free one (default off)',
+    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = a free one',
+    default: 'off',
+    more: 'see [Operations](operations.md#chat-service-metrics)',
   },
-  { flag: 'metrics-host', kind: 'string', help: 'interface of the --metrics-port listener (default 127.0.0.1)' },
+  {
+    flag: 'metrics-host',
+    kind: 'string',
+    help: 'interface of the --metrics-port listener',
+    default: code('127.0.0.1'),
+  },
 ];
 
 /** `TESSERA_CHAT_PORT` for `port`. */
@@ -55,7 +118,7 @@ export function chatServiceEnvName(flag: string): string {
 
 /** The usage lines of `tessera chat-service`. */
 export const CHAT_SERVICE_USAGE = `  chat-service       start the ACS Chat API alone, verifying tokens of an identity server offline
-${CHAT_SERVICE_SETTINGS.map((s) => `    --${s.flag.padEnd(26)} ${s.help} [${chatServiceEnvName(s.flag)}]`).join('\n')}`;
+${settingsUsage(CHAT_SERVICE_SETTINGS, chatServiceEnvName)}`;
 
 function readPem(path: string, flag: string, invalid: (flag: string, message: string) => TesseraError): string {
   try {
@@ -88,7 +151,9 @@ export function parseChatServiceArgs(
   if ((certPath === undefined) !== (keyPath === undefined)) throw invalid('tls-cert', 'needs --tls-key (and back).');
   let store: ChatStoreLocation;
   try {
-    store = parseChatStoreLocation(str('store') ?? `sqlite:${join(str('data-dir') ?? '.tessera-chat', 'chat.db')}`);
+    store = parseChatStoreLocation(
+      str('store') ?? `sqlite:${join(str('data-dir') ?? CHAT_SERVICE_DEFAULTS.dataDir, 'chat.db')}`,
+    );
   } catch (error) {
     throw invalid('store', error instanceof Error ? error.message : 'is invalid.');
   }
@@ -116,8 +181,8 @@ export function parseChatServiceArgs(
     connectionString,
     roomsKey,
     store,
-    host: str('host'),
-    port: int('port'),
+    host: str('host') ?? CHAT_SERVICE_DEFAULTS.host,
+    port: int('port') ?? CHAT_SERVICE_DEFAULTS.port,
     tls:
       certPath === undefined || keyPath === undefined
         ? undefined

@@ -7,7 +7,7 @@ import { CHAT_SERVICE_USAGE, chatServiceCommand } from './chat-service-command.j
 import { TARGET_USAGE } from './admin-request.js';
 import { KEYS_USAGE, keysCommand } from './keys-command.js';
 import { ROLES_USAGE, rolesCommand } from './roles-command.js';
-import { envName, SERVE_SETTINGS, serveCommand } from './serve-command.js';
+import { serveCommand, serveUsage } from './serve-command.js';
 import { TOKEN_USAGE, tokenCommand } from './token-inspect-command.js';
 import { TOKEN_SERVICE_USAGE, tokenServiceCommand } from './token-service-command.js';
 
@@ -18,12 +18,10 @@ export function cliVersion(): string {
 
 /** The usage text of `tessera`. */
 export function usage(): string {
-  const flags = SERVE_SETTINGS.map((s) => `    --${s.flag.padEnd(16)} ${s.help} [${envName(s.flag)}]`).join('\n');
   return `Usage: tessera <command> [options]
 
 Commands:
-  serve              start the identity server
-${flags}
+${serveUsage()}
 ${KEYS_USAGE}
 ${TARGET_USAGE}
 ${ROLES_USAGE}

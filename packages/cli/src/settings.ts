@@ -5,11 +5,22 @@ import { TesseraError } from '@tessera/core';
 /** How a setting is read: `bool` flags take no value (env: true/false/1/0/yes/no/on/off); `list` flags repeat (env: comma-separated). */
 export type SettingKind = 'string' | 'int' | 'bool' | 'list';
 
-/** One command-line setting: its flag (also an env var), kind and help. */
+/**
+ * One row of a command's settings table — the one place a setting is described: `--help` and the flag tables of
+ * docs/ are generated from it (settings-table.ts, scripts/docs-tables.mjs), option parsing reads `flag` and `kind`.
+ */
 export interface SettingSpec {
+  /** The flag without `--`; the env var is derived from it by the command's `envName`. */
   readonly flag: string;
   readonly kind: SettingKind;
+  /** One line: what the setting does (in `--help` and the docs table). */
   readonly help: string;
+  /** The default as shown to users (Markdown: `code` in backticks); absent: none. */
+  readonly default?: string;
+  /** What a value must be, when more than its kind says (e.g. `0–65535`). */
+  readonly validation?: string;
+  /** More for the docs table only (Markdown, links), after `help`. */
+  readonly more?: string;
 }
 
 /** Typed access to settings read from flags, then env vars; absent settings are `undefined` (lists: `[]`). */

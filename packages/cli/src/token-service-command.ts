@@ -4,53 +4,182 @@ import {
   type TrustedIssuer,
   startDevOidcProvider,
   startTokenService,
+  TOKEN_SERVICE_DEFAULTS as D,
+  TOKEN_SERVICE_LIMITS as L,
 } from '@tessera/token-service';
-import { readLogLevel, readSettings, type SettingSpec, secretSetting } from './settings.js';
+import { LOG_LEVELS, readLogLevel, readSettings, type SettingSpec, secretSetting } from './settings.js';
+import { code, range, settingsUsage } from './settings-table.js';
 
 /** One `tessera token-service` setting: its flag (also `TESSERA_TS_<NAME>`), kind and help. */
 export type TokenServiceSetting = SettingSpec;
 
-/** Every `tessera token-service` flag; each is also `TESSERA_TS_<NAME>` (upper case, dashes → underscores). */
+/** Every `tessera token-service` flag; each is also `TESSERA_TS_<NAME>` (upper case, dashes → underscores). Add a setting here. */
 export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
-  { flag: 'connection-string', kind: 'string', help: 'identity server connection string (endpoint=…;accesskey=…)' },
-  { flag: 'endpoint', kind: 'string', help: 'identity server URL, with --bearer-token instead of a connection string' },
-  { flag: 'bearer-token', kind: 'string', help: 'bearer token (Entra/OIDC) for the identity server' },
-  { flag: 'connection-string-file', kind: 'string', help: 'file holding --connection-string (out of ps and history)' },
-  { flag: 'bearer-token-file', kind: 'string', help: 'file holding --bearer-token' },
-  { flag: 'policy', kind: 'string', help: 'least-privilege policy file (JSON), required' },
-  { flag: 'host', kind: 'string', help: 'interface to bind (default 127.0.0.1)' },
-  { flag: 'port', kind: 'int', help: 'port, 0 = pick a free one (default 8090)' },
-  { flag: 'issuer', kind: 'list', help: "app users' OIDC issuer(s), comma-separated" },
-  { flag: 'audience', kind: 'list', help: 'accepted app-token audience(s): API resource id or client id' },
-  { flag: 'jwks-uri', kind: 'string', help: 'JWKS URL (default: from the issuer discovery document)' },
-  { flag: 'anonymous', kind: 'bool', help: 'accept guests (needs a policy rule matching anonymous)' },
-  { flag: 'cors-origin', kind: 'list', help: 'browser origins allowed to call the API, comma-separated' },
-  { flag: 'data-dir', kind: 'string', help: 'SQLite database and key file (default ./.tessera/token-service)' },
+  {
+    flag: 'connection-string',
+    kind: 'string',
+    help: 'identity server connection string (endpoint=…;accesskey=…)',
+    default: 'required (or the next two)',
+    validation: 'not with `--endpoint` / `--bearer-token`',
+    more: 'never printed or logged',
+  },
+  {
+    flag: 'endpoint',
+    kind: 'string',
+    help: 'identity server URL, with --bearer-token instead of a connection string',
+    validation: 'with `--bearer-token`',
+  },
+  {
+    flag: 'bearer-token',
+    kind: 'string',
+    help: 'bearer token (Entra/OIDC) for the identity server',
+    validation: 'with `--endpoint`',
+  },
+  {
+    flag: 'connection-string-file',
+    kind: 'string',
+    help: 'file holding --connection-string (out of ps and history)',
+    validation: 'not with `--connection-string`',
+    more: '[secrets hygiene](troubleshooting.md#secrets-hygiene)',
+  },
+  {
+    flag: 'bearer-token-file',
+    kind: 'string',
+    help: 'file holding --bearer-token',
+    validation: 'not with `--bearer-token`',
+  },
+  { flag: 'policy', kind: 'string', help: 'least-privilege policy file (JSON)', default: 'required' },
+  { flag: 'host', kind: 'string', help: 'interface to bind', default: code(D.host) },
+  { flag: 'port', kind: 'int', help: 'port, 0 = pick a free one', default: code(D.port), validation: range(L.port) },
+  {
+    flag: 'issuer',
+    kind: 'list',
+    help: "app users' OIDC issuer(s), comma-separated",
+    validation: 'with `--audience`',
+  },
+  {
+    flag: 'audience',
+    kind: 'list',
+    help: 'accepted app-token audience(s): API resource id or client id',
+    validation: 'with `--issuer`',
+  },
+  {
+    flag: 'jwks-uri',
+    kind: 'string',
+    help: 'JWKS URL',
+    default: 'from the issuer discovery document',
+    validation: 'exactly one `--issuer`',
+  },
+  {
+    flag: 'anonymous',
+    kind: 'bool',
+    help: 'accept guests (needs a policy rule matching anonymous)',
+    default: 'off',
+  },
+  {
+    flag: 'cors-origin',
+    kind: 'list',
+    help: 'browser origins allowed to call the API, comma-separated',
+    default: 'none',
+  },
+  {
+    flag: 'data-dir',
+    kind: 'string',
+    help: 'SQLite database and key file',
+    default: code(D.dataDir),
+    more: 'mapping cache, sessions, encrypted token cache',
+  },
   {
     flag: 'store',
     kind: 'string',
-    help: "'sqlite:<path>' (default sqlite:<data-dir>/token-service.db) or 'postgres://…[?schema=name]' to run many instances",
+    help: "'sqlite:<path>' or 'postgres://…[?schema=name]' to run many instances",
+    default: code('sqlite:<data-dir>/token-service.db'),
+    validation: '`sqlite:<path>` or `postgres://…` (schema default `tessera_token_service`)',
+    more:
+      'one state for many instances: sessions, mappings, token cache, rate limits, guest caps, one sweeper at a ' +
+      'time ([Scaling the token service](token-service-scaling.md))',
   },
-  { flag: 'encryption-key', kind: 'string', help: 'base64 32-byte AES-256-GCM key for the token cache' },
-  { flag: 'encryption-key-file', kind: 'string', help: 'file holding --encryption-key' },
-  { flag: 'ip-rate-limit', kind: 'string', help: "per client IP: '<limit>/<seconds>' or 'off' (default 120/60)" },
+  {
+    flag: 'encryption-key',
+    kind: 'string',
+    help: 'base64 32-byte AES-256-GCM key for the token cache',
+    default: code('<data-dir>/token-cache.key'),
+  },
+  {
+    flag: 'encryption-key-file',
+    kind: 'string',
+    help: 'file holding --encryption-key',
+    validation: 'not with `--encryption-key`',
+  },
+  {
+    flag: 'ip-rate-limit',
+    kind: 'string',
+    help: 'requests per client IP',
+    default: code(D.ipRateLimit),
+    validation: '`<limit>/<seconds>` or `off`',
+  },
   {
     flag: 'user-rate-limit',
     kind: 'string',
-    help: "per user or session: '<limit>/<seconds>' or 'off' (default 30/60)",
+    help: 'token and identity requests per user or session',
+    default: code(D.userRateLimit),
+    validation: '`<limit>/<seconds>` or `off`',
   },
-  { flag: 'anonymous-per-ip-per-hour', kind: 'int', help: 'guest identities one IP may create per hour (default 20)' },
-  { flag: 'body-limit', kind: 'int', help: 'largest request body in bytes (default 16384)' },
-  { flag: 'trust-proxy', kind: 'bool', help: 'take client IPs from X-Forwarded-For (behind a proxy)' },
-  { flag: 'demo', kind: 'bool', help: 'serve the demo page at /demo/' },
-  { flag: 'dev-oidc', kind: 'bool', help: 'also start a development OIDC provider and trust it (implies --demo)' },
-  { flag: 'log-level', kind: 'string', help: 'fatal|error|warn|info|debug|trace|silent (default info)' },
+  {
+    flag: 'anonymous-per-ip-per-hour',
+    kind: 'int',
+    help: 'guest identities one IP may create per hour',
+    default: code(D.anonymousPerIpPerHour),
+    validation: range(L.anonymousPerIpPerHour),
+  },
+  {
+    flag: 'body-limit',
+    kind: 'int',
+    help: 'largest request body in bytes',
+    default: code(D.bodyLimit),
+    validation: range(L.bodyLimit),
+    more: '413 above',
+  },
+  {
+    flag: 'trust-proxy',
+    kind: 'bool',
+    help: 'take client IPs from X-Forwarded-For (behind a proxy)',
+    default: 'off',
+  },
+  {
+    flag: 'demo',
+    kind: 'bool',
+    help: 'serve the demo page at /demo/',
+    default: 'off',
+    more: 'bundles `@tessera/client` with esbuild on first request',
+  },
+  {
+    flag: 'dev-oidc',
+    kind: 'bool',
+    help: 'also start a development OIDC provider and trust it (implies --demo)',
+    default: 'off',
+    more: 'any login name works; never in production',
+  },
+  {
+    flag: 'log-level',
+    kind: 'string',
+    help: LOG_LEVELS.join('|'),
+    default: code(D.logLevel),
+    validation: 'one of the levels',
+  },
   {
     flag: 'metrics-port',
     kind: 'int',
-    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = a free one (default off)',
+    help: 'serve GET /metrics (Prometheus) unauthenticated on this separate port, 0 = a free one',
+    default: 'off',
+    more: 'see [Operations](operations.md)',
   },
-  { flag: 'metrics-host', kind: 'string', help: 'interface of the --metrics-port listener (default 127.0.0.1)' },
+  {
+    flag: 'metrics-host',
+    kind: 'string',
+    help: 'interface of the --metrics-port listener',
+    default: code(D.metricsHost),
+  },
 ];
 
 /** `TESSERA_TS_DATA_DIR` for `data-dir`. */
@@ -60,7 +189,7 @@ export function tokenServiceEnvName(flag: string): string {
 
 /** The usage lines of `tessera token-service`. */
 export const TOKEN_SERVICE_USAGE = `  token-service      start the trusted token service (app login → least-privilege user access tokens)
-${TOKEN_SERVICE_SETTINGS.map((s) => `    --${s.flag.padEnd(26)} ${s.help} [${tokenServiceEnvName(s.flag)}]`).join('\n')}`;
+${settingsUsage(TOKEN_SERVICE_SETTINGS, tokenServiceEnvName)}`;
 
 /** Parsed `tessera token-service` settings. */
 export interface TokenServiceArgs {

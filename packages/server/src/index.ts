@@ -1,6 +1,7 @@
 export { startServer, type RunningServer } from './start-server.js';
 export { buildApp, type AppDeps } from './app.js';
 export { resolveServerOptions, type ServerOptions, type ResolvedServerOptions } from './config/server-options.js';
+export { SERVER_DEFAULTS, SERVER_LIMITS } from './config/server-defaults.js';
 export type { ServerHostAccess, HostAccessKey, HostBearerPrincipal } from './auth/host-access.js';
 export { createSqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export {

@@ -1,5 +1,6 @@
 export { tokenServicePlugin, type TokenServicePluginOptions, type TokenServiceHandle } from './token-service-plugin.js';
 export { startTokenService, type StartTokenServiceOptions, type RunningTokenService } from './start-token-service.js';
+export { TOKEN_SERVICE_DEFAULTS, TOKEN_SERVICE_LIMITS } from './config/token-service-defaults.js';
 export {
   resolveTokenServiceOptions,
   type TokenServiceOptions,

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { TokenServiceOptions } from './config/token-service-options.js';
 import { createTokenServiceMetrics } from './metrics/token-service-metrics.js';
 import { type TokenServiceHandle, tokenServicePlugin } from './token-service-plugin.js';
+import { TOKEN_SERVICE_DEFAULTS } from './config/token-service-defaults.js';
 
 /** Options of {@link startTokenService}: the plugin's plus where to listen. */
 export interface StartTokenServiceOptions extends TokenServiceOptions {
@@ -40,18 +41,22 @@ export async function startTokenService(options: StartTokenServiceOptions): Prom
   const logger: FastifyBaseLogger =
     options.logger ??
     pino(
-      { level: options.logLevel ?? 'info', base: null, timestamp: pino.stdTimeFunctions.isoTime },
+      {
+        level: options.logLevel ?? TOKEN_SERVICE_DEFAULTS.logLevel,
+        base: null,
+        timestamp: pino.stdTimeFunctions.isoTime,
+      },
       options.logDestination ?? process.stdout,
     );
   const app = Fastify({
     logger: false,
     trustProxy: options.trustProxy ?? false,
-    bodyLimit: options.bodyLimit ?? 16_384,
+    bodyLimit: options.bodyLimit ?? TOKEN_SERVICE_DEFAULTS.bodyLimit,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 256 },
   });
   let handle: TokenServiceHandle | undefined;
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? TOKEN_SERVICE_DEFAULTS.host;
   // Metrics are collected only when served (on their own listener; the token service has no verifier key), or when an
   // OpenTelemetry SDK is registered (the spans ride on the same hook).
   const metrics =
@@ -68,11 +73,11 @@ export async function startTokenService(options: StartTokenServiceOptions): Prom
         handle = h;
       },
     });
-    await app.listen({ host, port: options.port ?? 8090 });
+    await app.listen({ host, port: options.port ?? TOKEN_SERVICE_DEFAULTS.port });
     if (metrics !== undefined && options.metricsPort !== undefined) {
       const listener = await startMetricsListener({
         registry: metrics.registry,
-        host: options.metricsHost ?? '127.0.0.1',
+        host: options.metricsHost ?? TOKEN_SERVICE_DEFAULTS.metricsHost,
         port: options.metricsPort,
       });
       metricsUrl = listener.url;

@@ -6,18 +6,19 @@ import {
   type TrustedIssuer,
   type TrustedIssuerConfig,
 } from '../auth/oidc-trusted-issuers.js';
+import { SERVER_DEFAULTS as D, SERVER_LIMITS as L } from './server-defaults.js';
 
 /** Options of `startServer` — the same settings as `tessera serve` flags and `TESSERA_*` env vars. */
 export interface ServerOptions {
-  /** Interface to bind (default 127.0.0.1). */
+  /** Interface to bind (default: `SERVER_DEFAULTS.host`). */
   host?: string;
-  /** Port; 0 picks a free one (default 8080). */
+  /** Port; 0 picks a free one (default: `SERVER_DEFAULTS.port`). */
   port?: number;
-  /** Where SQLite data and the master key live (default ./.tessera). */
+  /** Where SQLite data and the master key live (default: `SERVER_DEFAULTS.dataDir`). */
   dataDir?: string;
   /** `sqlite:<path>` (default `sqlite:<dataDir>/tessera.db`) or `postgres://...`. */
   store?: string;
-  /** Bound of one store call in ms; past it the request answers 503 `ERR_STORE_UNAVAILABLE` (default 5000). */
+  /** Bound of one store call in ms; past it the request answers 503 `ERR_STORE_UNAVAILABLE` (default: `SERVER_DEFAULTS.storeTimeoutMs`). */
   storeTimeoutMs?: number;
   /** Seeds the primary access key on first start (base64). */
   primaryKey?: string;
@@ -29,11 +30,11 @@ export interface ServerOptions {
   secondaryKeyFile?: string;
   /** Resource id (uuid) used on first start. */
   resourceId?: string;
-  /** Data location on first start (default `unitedstates`). */
+  /** Data location on first start (default: `SERVER_DEFAULTS.location`). */
   location?: string;
   /** Token issuer (default `urn:tessera:resource:<resourceId>`). */
   issuer?: string;
-  /** Token audience (default `urn:tessera:user-access`). */
+  /** Token audience (default: `SERVER_DEFAULTS.audience`). */
   audience?: string;
   /** Public endpoint written into connection strings (default `http://<host>:<port>/`). */
   publicUrl?: string;
@@ -46,28 +47,28 @@ export interface ServerOptions {
    * under the current key at start (docs/key-rotation.md).
    */
   previousMasterKeyFile?: string;
-  /** Days audit entries are kept; 0 keeps them for ever (default 90). */
+  /** Days audit entries are kept; 0 keeps them for ever (default: `SERVER_DEFAULTS.auditRetentionDays`). */
   auditRetentionDays?: number;
-  /** Milliseconds between pruning runs (revocation entries, events, retired signing keys, audit); default 60 000. */
+  /** Milliseconds between pruning runs (revocation entries, events, retired signing keys, audit) (default: `SERVER_DEFAULTS.pruneIntervalMs`). */
   pruneIntervalMs?: number;
-  /** HMAC replay window in seconds (default 900). */
+  /** HMAC replay window in seconds (default: `SERVER_DEFAULTS.maxClockSkewSeconds`). */
   maxClockSkewSeconds?: number;
-  /** Largest request body in bytes (default 65536). */
+  /** Largest request body in bytes (default: `SERVER_DEFAULTS.bodyLimit`). */
   bodyLimit?: number;
-  /** pino level (default info). */
+  /** pino level (default: `SERVER_DEFAULTS.logLevel`). */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Where log lines go (default stdout). */
   logDestination?: NodeJS.WritableStream;
-  /** Milliseconds between revocation-feed heartbeats (default 5000). */
+  /** Milliseconds between revocation-feed heartbeats (default: `SERVER_DEFAULTS.heartbeatMs`). */
   heartbeatMs?: number;
-  /** Milliseconds between safety-net polls of the event log for changes made by other processes (default 1000). */
+  /** Milliseconds between safety-net polls of the event log for changes made by other processes (default: `SERVER_DEFAULTS.pollMs`). */
   pollMs?: number;
   /**
    * Where ES256 token signatures are computed: `worker` (default; worker threads fed through shared memory)
    * or `threadpool` (one `crypto.sign` job per token on libuv's pool).
    */
   signing?: 'worker' | 'threadpool';
-  /** Signing worker threads with `signing: 'worker'`, 1–16 (default 1; each is a V8 isolate of ~10 MB). */
+  /** Signing worker threads with `signing: 'worker'`, 1–16 (default: `SERVER_DEFAULTS.signingThreads`; each a V8 isolate of ~10 MB). */
   signingThreads?: number;
   /** Rate limits per credential and operation: `acs` (default), `off`, or `create=1000/30,issue=5000/30,…`. */
   rateLimit?: string;
@@ -97,7 +98,7 @@ export interface ServerOptions {
   trustedIssuer?: readonly string[];
   /** Serve `GET /metrics` unauthenticated on a separate listener at this port (0 = free port; default: none). */
   metricsPort?: number;
-  /** Interface of the metrics listener (default 127.0.0.1); needs `metricsPort`. */
+  /** Interface of the metrics listener (default: `SERVER_DEFAULTS.metricsHost`); needs `metricsPort`. */
   metricsHost?: string;
   /** Serve `GET /metrics` on the main port to callers holding `metrics/read` (verifier key, `metrics-reader` role). */
   metricsApi?: boolean;
@@ -247,10 +248,10 @@ function invalid(setting: string, message: string): TesseraError {
  * wake-ups on the vCPU the loop shares: interleaved A/B on 2 vCPU, one thread ×1.32 issues/s over two (6 of 6 pairs),
  * p99 13.6 → 10.9 ms (bench/README.md). More threads are for machines whose event loops outrun one.
  */
-export const DEFAULT_SIGNING_THREADS = 1;
+export const DEFAULT_SIGNING_THREADS = D.signingThreads;
 
 function signingMode(value: string | undefined): 'worker' | 'threadpool' {
-  if (value === undefined || value === 'worker' || value === 'threadpool') return value ?? 'worker';
+  if (value === undefined || value === 'worker' || value === 'threadpool') return value ?? D.signing;
   throw invalid('signing', "must be 'worker' or 'threadpool'.");
 }
 
@@ -272,10 +273,10 @@ function key(setting: string, value: string | undefined, bytes?: number): Uint8A
 
 /** Validates options and applies defaults; a bad value throws `ERR_CONFIG_INVALID` naming the setting. */
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? D.host;
   if (host === '' || /\s/.test(host)) throw invalid('host', 'must be a host name or IP address.');
-  const port = intIn('port', options.port, 8080, 0, 65535);
-  const dataDir = options.dataDir ?? '.tessera';
+  const port = intIn('port', options.port, D.port, ...L.port);
+  const dataDir = options.dataDir ?? D.dataDir;
   if (dataDir === '') throw invalid('data-dir', 'must not be empty.');
   let store: ResolvedServerOptions['store'] = { kind: 'sqlite', path: `${dataDir}/tessera.db` };
   if (options.store !== undefined) {
@@ -301,7 +302,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const primaryKey = accessKeyOf('primary-key', options.primaryKey, options.primaryKeyFile);
   const secondaryKey = accessKeyOf('secondary-key', options.secondaryKey, options.secondaryKeyFile);
   if (options.resourceId !== undefined && !isUuid(options.resourceId)) throw invalid('resource-id', 'must be a UUID.');
-  const location = options.location ?? 'unitedstates';
+  const location = options.location ?? D.location;
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(location))
     throw invalid('location', "must be a lower-case location name such as 'unitedstates'.");
   if (options.publicUrl !== undefined) {
@@ -317,30 +318,32 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     port,
     dataDir,
     store,
-    storeTimeoutMs: intIn('store-timeout', options.storeTimeoutMs, 5000, 100, 600_000),
+    storeTimeoutMs: intIn('store-timeout', options.storeTimeoutMs, D.storeTimeoutMs, ...L.storeTimeoutMs),
     primaryKey,
     secondaryKey,
     resourceId: options.resourceId?.toLowerCase(),
     location,
     issuer: options.issuer,
-    audience: options.audience ?? 'urn:tessera:user-access',
+    audience: options.audience ?? D.audience,
     publicUrl: options.publicUrl,
     masterKey: masterKeyOf(options),
     previousMasterKeys: [keyFile('previous-master-key-file', options.previousMasterKeyFile)].filter(
       (k): k is Uint8Array => k !== undefined,
     ),
     auditRetentionMs:
-      (options.auditRetentionDays ?? 90) === 0
+      (options.auditRetentionDays ?? D.auditRetentionDays) === 0
         ? undefined
-        : intIn('audit-retention', options.auditRetentionDays, 90, 0, 36_500) * 86_400_000,
-    pruneIntervalMs: intIn('prune-interval-ms', options.pruneIntervalMs, 60_000, 0, 86_400_000),
-    maxClockSkewMs: intIn('max-clock-skew', options.maxClockSkewSeconds, 900, 1, 86_400) * 1000,
-    bodyLimit: intIn('body-limit', options.bodyLimit, 65_536, 1024, 16 * 1024 * 1024),
-    heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, 5000, 10, 600_000),
-    rateLimits: parseRateLimitPolicy(options.rateLimit ?? 'acs'),
-    pollMs: intIn('poll-ms', options.pollMs, 1000, 50, 600_000),
+        : intIn('audit-retention', options.auditRetentionDays, D.auditRetentionDays, ...L.auditRetentionDays) *
+          86_400_000,
+    pruneIntervalMs: intIn('prune-interval-ms', options.pruneIntervalMs, D.pruneIntervalMs, ...L.pruneIntervalMs),
+    maxClockSkewMs:
+      intIn('max-clock-skew', options.maxClockSkewSeconds, D.maxClockSkewSeconds, ...L.maxClockSkewSeconds) * 1000,
+    bodyLimit: intIn('body-limit', options.bodyLimit, D.bodyLimit, ...L.bodyLimit),
+    heartbeatMs: intIn('heartbeat-ms', options.heartbeatMs, D.heartbeatMs, ...L.heartbeatMs),
+    rateLimits: parseRateLimitPolicy(options.rateLimit ?? D.rateLimit),
+    pollMs: intIn('poll-ms', options.pollMs, D.pollMs, ...L.pollMs),
     signing: signingMode(options.signing),
-    signingThreads: intIn('signing-threads', options.signingThreads, DEFAULT_SIGNING_THREADS, 1, 16),
+    signingThreads: intIn('signing-threads', options.signingThreads, D.signingThreads, ...L.signingThreads),
     tls: resolveTls(options),
     trustedIssuers: resolveTrustedIssuers(options),
     metricsListener: resolveMetricsListener(options, port),
@@ -353,9 +356,9 @@ function resolveMetricsListener(options: ServerOptions, port: number): ResolvedS
     if (options.metricsHost !== undefined) throw invalid('metrics-host', 'needs --metrics-port.');
     return undefined;
   }
-  const metricsPort = intIn('metrics-port', options.metricsPort, 0, 0, 65535);
+  const metricsPort = intIn('metrics-port', options.metricsPort, 0, ...L.metricsPort);
   if (metricsPort !== 0 && metricsPort === port) throw invalid('metrics-port', 'must differ from --port.');
-  const host = options.metricsHost ?? '127.0.0.1';
+  const host = options.metricsHost ?? D.metricsHost;
   if (host === '' || /\s/.test(host)) throw invalid('metrics-host', 'must be a host name or IP address.');
   return { host, port: metricsPort };
 }

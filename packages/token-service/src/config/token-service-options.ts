@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { parseRateRule } from '../limits/key-buckets.js';
 import { type Policy, loadPolicyFile, parsePolicy, policyAllowsGuests } from '../policy/policy.js';
 import type { TokenServiceMetrics } from '../metrics/token-service-metrics.js';
+import { TOKEN_SERVICE_DEFAULTS as D, TOKEN_SERVICE_LIMITS as L } from './token-service-defaults.js';
 
 /** An identity provider whose tokens (OIDC ID tokens or JWT access tokens) authenticate app users. */
 export interface TrustedIssuer {
@@ -263,7 +264,7 @@ export function resolveTokenServiceOptions(options: TokenServiceOptions): Resolv
   if (corsAnyOrigin && corsCredentials) {
     throw invalid('cors-origin', "'*' cannot be combined with credentials: list the origins.");
   }
-  const dataDir = resolve(options.dataDir ?? './.tessera/token-service');
+  const dataDir = resolve(options.dataDir ?? D.dataDir);
   const demo =
     options.demo === undefined || options.demo === false
       ? undefined
@@ -275,10 +276,15 @@ export function resolveTokenServiceOptions(options: TokenServiceOptions): Resolv
     corsOrigins: new Set(corsList.filter((o) => o !== '*')),
     corsAnyOrigin,
     corsCredentials,
-    ipRateLimit: rateRule('ip-rate-limit', options.ipRateLimit, '120/60'),
-    userRateLimit: rateRule('user-rate-limit', options.userRateLimit, '30/60'),
-    anonymousPerIpPerHour: intIn('anonymous-per-ip-per-hour', options.anonymousPerIpPerHour, 20, 0, 1_000_000),
-    bodyLimit: intIn('body-limit', options.bodyLimit, 16_384, 256, 1_048_576),
+    ipRateLimit: rateRule('ip-rate-limit', options.ipRateLimit, D.ipRateLimit),
+    userRateLimit: rateRule('user-rate-limit', options.userRateLimit, D.userRateLimit),
+    anonymousPerIpPerHour: intIn(
+      'anonymous-per-ip-per-hour',
+      options.anonymousPerIpPerHour,
+      D.anonymousPerIpPerHour,
+      ...L.anonymousPerIpPerHour,
+    ),
+    bodyLimit: intIn('body-limit', options.bodyLimit, D.bodyLimit, ...L.bodyLimit),
     dataDir,
     store: resolveStore(options.store, dataDir),
     encryptionKey: loadEncryptionKey(options, dataDir),
