@@ -1,6 +1,8 @@
-// The shipped Grafana dashboard and alert rules query only metrics the services export, every exported Tessera
-// metric is on the dashboard and documented in docs/operations.md, and nothing documented is missing from the code.
+// The shipped Grafana dashboard and alert rules query only metrics the services (identity server, token service,
+// chat service) export, every exported Tessera metric is on the dashboard and documented in docs/operations.md, and
+// nothing documented is missing from the code.
 import { readFileSync } from 'node:fs';
+import { createChatMetrics } from '@tessera/chat';
 import { createTokenServiceMetrics } from '@tessera/token-service';
 import { describe, expect, it } from 'vitest';
 import { createServerMetrics } from '../../packages/server/src/metrics/server-metrics.js';
@@ -28,8 +30,9 @@ async function exported(): Promise<Set<string>> {
   server.instrumentStore({} as Store);
   server.instrumentSigner({ kid: 'k', sign: async () => '' });
   const tokenService = createTokenServiceMetrics();
+  const chat = createChatMetrics();
   const names = new Set<string>();
-  for (const registry of [server.registry, tokenService.registry]) {
+  for (const registry of [server.registry, tokenService.registry, chat.registry]) {
     for (const metric of await registry.getMetricsAsJSON()) names.add(metric.name);
   }
   return names;
@@ -47,7 +50,7 @@ describe('ops/grafana/tessera-dashboard.json', () => {
     }
   });
 
-  it('queries, like the alert rules, only metrics the identity server and token service export', async () => {
+  it('queries, like the alert rules, only metrics the identity server, token service and chat service export', async () => {
     const names = await exported();
     const used = new Set([...exprs.flatMap(metricsIn), ...metricsIn(rules)]);
     expect([...used].filter((name) => !names.has(name))).toEqual([]);

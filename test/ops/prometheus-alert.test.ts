@@ -151,6 +151,7 @@ describe('the shipped dashboard against the same Prometheus', () => {
         const query = expr
           .replaceAll('$__rate_interval', '1m')
           .replaceAll('$token_service_job', '.*')
+          .replaceAll('$chat_job', '.*')
           .replaceAll('$job', '.*')
           .replaceAll('$instance', '.*');
         const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
