@@ -96,7 +96,7 @@ export {
   type ChatServiceOptions,
   type RunningChatService,
 } from './service/start-chat-service.js';
-export { type ChatMetrics, createChatMetrics } from './metrics/chat-metrics.js';
+export { type ChatMetrics, type ChatMetricsOptions, createChatMetrics } from './metrics/chat-metrics.js';
 export {
   PRESENCE_LIMITS,
   parsePresenceBody,

@@ -4,6 +4,7 @@ import {
   type ChatLogger,
   type ChatStoreLocation,
   chatPlugin,
+  createChatMetrics,
   openChatEventBus,
   createDeferredVerifier,
   createNodeFetch,
@@ -126,6 +127,10 @@ export function createChatMount(options: ServerOptions, logger?: ChatLogger, cha
         store: opened,
         events,
         rooms: roomsOptionsFromHost(host, roomsStore),
+        // The chat counters on the server's own /metrics; its hook already counts the chat routes as requests.
+        ...(host.metricsRegistry === undefined
+          ? {}
+          : { metrics: createChatMetrics(host.metricsRegistry, { requests: false }) }),
         ...(logger === undefined ? {} : { logger }),
       });
     },

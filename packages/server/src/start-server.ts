@@ -201,6 +201,7 @@ export async function startServer(input: ServerOptions = {}): Promise<RunningSer
           publicHost,
           maxClockSkewMs: options.maxClockSkewMs,
           clock,
+          metricsRegistry: metrics?.registry,
         }),
       );
     }

@@ -12,8 +12,9 @@ import {
 /** The chat data plane's metrics (`tessera_chat_*`, plus the process's `process_*` and `nodejs_*`). */
 export interface ChatMetrics {
   readonly registry: Registry;
-  readonly requests: RequestMetrics;
-  readonly tracing: RequestTracing;
+  /** Per-route request counts and latency; undefined when the host counts requests itself (`requests: false`). */
+  readonly requests: RequestMetrics | undefined;
+  readonly tracing: RequestTracing | undefined;
   /** A message was stored (`POST /chat/threads/{id}/messages`). */
   messageSent(): void;
   /** A thread was created (not a repeated request answered from its first result). */
@@ -30,11 +31,23 @@ export interface ChatMetrics {
   publishFailed(): void;
 }
 
+/** Options of {@link createChatMetrics}. */
+export interface ChatMetricsOptions {
+  /**
+   * Add `tessera_chat_requests_total` / `tessera_chat_request_duration_seconds` and request spans. Default true;
+   * false when mounted in a host that counts every route itself (`tessera serve`).
+   */
+  readonly requests?: boolean;
+}
+
 /**
  * Creates the chat metrics in `registry` (a fresh one by default). Every label comes from a closed set (route
  * patterns, HTTP statuses, `allowed`/`denied`): never a thread, message, room or identity id.
  */
-export function createChatMetrics(registry: Registry = createMetricsRegistry()): ChatMetrics {
+export function createChatMetrics(
+  registry: Registry = createMetricsRegistry(),
+  options: ChatMetricsOptions = {},
+): ChatMetrics {
   const counter = (name: string, help: string): CounterCell =>
     counterFamily(registry, { name: `tessera_chat_${name}`, help }).cell();
   const messages = counter('messages_sent_total', 'Chat messages stored.');
@@ -68,8 +81,8 @@ export function createChatMetrics(registry: Registry = createMetricsRegistry()):
   } as never);
   return {
     registry,
-    requests: createRequestMetrics(registry, { prefix: 'tessera_chat_' }),
-    tracing: createRequestTracing({ name: '@tessera/chat' }),
+    requests: options.requests === false ? undefined : createRequestMetrics(registry, { prefix: 'tessera_chat_' }),
+    tracing: options.requests === false ? undefined : createRequestTracing({ name: '@tessera/chat' }),
     messageSent: () => messages.inc(),
     threadCreated: () => threads.inc(),
     roomCreated: () => rooms.inc(),

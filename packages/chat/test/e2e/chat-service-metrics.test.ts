@@ -187,3 +187,32 @@ it('a bad --metrics-port stops the start naming the setting', async () => {
   ).toBe('refused');
   expect(p.stderr()).toContain('--metrics-port');
 }, 30_000);
+
+it('mounted in tessera serve, the chat counters are on the server /metrics and chat routes count as server requests', async () => {
+  const p = spawnTessera(['serve', '--port', '0', '--data-dir', join(dir, 'serve'), '--metrics-port', '0']);
+  const connectionString = (await p.waitFor(/^Connection string: (\S+)$/m))[1] as string;
+  const metricsUrl = (await p.waitFor(/^Metrics \(Prometheus\): (\S+)$/m))[1] as string;
+  const endpoint = /endpoint=([^;]+);/.exec(connectionString)?.[1] ?? '';
+  const alice = await new CommunicationIdentityClient(connectionString, insecure).createUserAndToken(['chat']);
+  const created = await bearer('POST', `${endpoint}chat/threads?${CHAT_API}`, alice.token, { topic: 'mounted' });
+  expect(created.status).toBe(201);
+  const threadId = String((created.json?.chatThread as { id?: string } | undefined)?.id);
+  const sent = await bearer(
+    'POST',
+    `${endpoint}chat/threads/${encodeURIComponent(threadId)}/messages?${CHAT_API}`,
+    alice.token,
+    { content: 'hi' },
+  );
+  expect(sent.status).toBe(201);
+  const text = await (await fetch(metricsUrl)).text();
+  expect(sampleOf(text, 'tessera_chat_threads_created_total')).toBe(1);
+  expect(sampleOf(text, 'tessera_chat_messages_sent_total')).toBe(1);
+  // Requests are the server's own families (counted once), not a second tessera_chat_requests_total.
+  expect(text).not.toContain('tessera_chat_requests_total');
+  expect(
+    sampleOf(text, 'tessera_requests_total', '{operation="POST /chat/threads/:threadId/messages",status="201"}'),
+  ).toBe(1);
+  expect(text).not.toContain(threadId);
+  expect(text).not.toContain(alice.user.communicationUserId);
+  await p.stop();
+}, 60_000);

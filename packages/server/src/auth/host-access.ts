@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import type { Registry } from '@tessera/metrics';
 import type { AccessKeyName } from '../store/store.js';
 import type { BearerAuthenticator } from './authenticate.js';
 import type { KeyRing } from './key-ring.js';
@@ -45,6 +46,11 @@ export interface ServerHostAccess {
   /** Largest accepted `x-ms-date` skew, ms (`--max-clock-skew`). */
   readonly maxClockSkewMs: number;
   readonly clock: () => number;
+  /**
+   * The server's metrics registry when it collects metrics (`--metrics-port`, `--metrics-api`), so a mounted plugin
+   * can add its own families to the server's `/metrics`; undefined when nothing is collected.
+   */
+  readonly metricsRegistry?: Registry | undefined;
 }
 
 /** Options of {@link createHostAccess}. */
