@@ -1,5 +1,6 @@
 import type { Verifier } from '@tessera/verifier';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { type ChatDemoOptions, registerChatDemoRoutes } from './demo/chat-demo-routes.js';
 import { ChatError, toChatErrorResponse } from './errors.js';
 import type { ChatEventBus } from './events/event-bus.js';
 import { type ChatEventStreamOptions, registerEventStreamRoutes } from './events/events-route.js';
@@ -29,6 +30,8 @@ export interface ChatPluginOptions {
   readonly logger?: ChatLogger | undefined;
   /** The ACS Rooms API and call decisions (docs/rooms.md); absent: no `/rooms` routes. */
   readonly rooms?: RoomsOptions | undefined;
+  /** The chat demo page at `/chat-demo/` (docs/chat.md#demo); absent: none. */
+  readonly demo?: ChatDemoOptions | undefined;
   /** Tessera's presence API (docs/presence.md); absent: no `/presence` routes. */
   readonly presence?: PresenceOptions | undefined;
   /** `GET /chat/events`, the per-user event stream (docs/chat-events.md); `false` leaves it out. Default: on. */
@@ -116,6 +119,7 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, opt
   for (const register of ROUTE_MODULES) await register(app, context);
   if (options.rooms !== undefined) await registerRoomsRoutes(app, context, options.rooms);
   if (options.presence !== undefined) registerPresenceRoutes(app, context, options.presence);
+  if (options.demo !== undefined) registerChatDemoRoutes(app, options.demo);
   if (options.eventStream !== false) registerEventStreamRoutes(app, context, options.eventStream);
 };
 

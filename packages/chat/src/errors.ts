@@ -87,6 +87,11 @@ export const CHAT_ERRORS = {
     acsCode: 'ServiceUnavailable',
     message: 'The chat store cannot be reached; try again later.',
   },
+  ERR_CHAT_DEMO_UNAVAILABLE: {
+    status: 503,
+    acsCode: 'ServiceUnavailable',
+    message: 'The chat demo page needs esbuild and the repository sources (npm install).',
+  },
   ERR_CHAT_INTERNAL: {
     status: 500,
     acsCode: 'InternalServerError',

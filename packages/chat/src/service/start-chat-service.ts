@@ -11,6 +11,7 @@ import { openChatEventBus } from '../events/open-chat-event-bus.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
 import { type ChatMetrics, createChatMetrics } from '../metrics/chat-metrics.js';
+import type { ChatDemoOptions } from '../demo/chat-demo-routes.js';
 import { openPresenceStore } from '../presence/open-presence-store.js';
 import type { PresenceStore } from '../presence/presence-store.js';
 import { openRoomsStore } from '../rooms/open-rooms-store.js';
@@ -44,6 +45,8 @@ export interface ChatServiceOptions {
   readonly events?: ChatEventBus | undefined;
   /** `GET /chat/events` settings, or `false` to leave the stream out (docs/chat-events.md). */
   readonly eventStream?: ChatEventStreamOptions | false | undefined;
+  /** Serve the chat demo page at `/chat-demo/`, signing in at this token service (docs/chat.md#demo). */
+  readonly demo?: ChatDemoOptions | undefined;
   readonly logger?: ChatLogger | undefined;
   readonly clock?: (() => number) | undefined;
   /** Serve `GET /metrics` unauthenticated on a separate listener at this port (0 = a free one). Default: off. */
@@ -125,6 +128,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       rooms: { store: roomsStore, accessKeys: () => roomsKeys },
       presence: { store: presenceStore },
       ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
+      ...(options.demo === undefined ? {} : { demo: options.demo }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(metrics === undefined ? {} : { metrics }),
     });

@@ -68,8 +68,8 @@ describe('packages/server/src imports', () => {
     const graph = importGraph(files);
     const app = graph.get(join(SRC, 'app.ts')) ?? [];
     expect(app).toContain(join(SRC, 'http/route.ts'));
-    const start = graph.get(join(SRC, 'start-server.ts')) ?? [];
-    expect(start).toContain(join(SRC, 'store/postgres-store.ts'));
+    const openStore = graph.get(join(SRC, 'start/open-store.ts')) ?? [];
+    expect(openStore).toContain(join(SRC, 'store/postgres-store.ts'));
     const route = graph.get(join(SRC, 'http/route.ts')) ?? [];
     expect(route).toContain(join(SRC, 'http/request-fields.ts'));
   });
