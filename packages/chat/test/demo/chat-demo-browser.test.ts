@@ -15,7 +15,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchTestChromium } from '../../../../test/support/chromium.js';
 import { createNodeFetch } from '../../src/http/node-fetch.js';
-import { type RunningChatService, startChatService } from '../../src/service/start-chat-service.js';
+import type { RunningChatService } from '../../src/service/start-chat-service.js';
+import { startTlsChatService } from '../presence/tls-chat-service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-chat-demo-'));
 let identityServer: RunningServer;
@@ -27,7 +28,6 @@ let context: BrowserContext;
 beforeAll(async () => {
   identityServer = await startServer({ port: 0, logLevel: 'silent', dataDir: join(dir, 'identity'), tlsDev: true });
   const ca = readFileSync(identityServer.devCaPath ?? '', 'utf8');
-  const tls = join(dir, 'identity', 'tls');
   // The token service needs the chat origin (CORS) and the chat service the token service's URL: a free port first.
   const chatPort = await freePort();
   const chatOrigin = `https://127.0.0.1:${chatPort}`;
@@ -45,15 +45,7 @@ beforeAll(async () => {
     port: 0,
     logLevel: 'silent',
   });
-  chat = await startChatService({
-    identityEndpoint: identityServer.url,
-    connectionString: identityServer.verifierConnectionString,
-    identityCa: ca,
-    tls: {
-      cert: readFileSync(join(tls, 'localhost.pem'), 'utf8'),
-      key: readFileSync(join(tls, 'localhost.key'), 'utf8'),
-    },
-    store: { kind: 'sqlite', path: join(dir, 'chat.db') },
+  chat = await startTlsChatService(identityServer, join(dir, 'identity'), dir, {
     port: chatPort,
     demo: { tokenService: tokenService.url },
   });

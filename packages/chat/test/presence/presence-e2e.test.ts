@@ -12,8 +12,9 @@ import { TESSERA_API_VERSION, type TokenScope } from '@tessera/core';
 import { type RunningServer, startServer } from '@tessera/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFetch } from '../../src/http/node-fetch.js';
-import { type RunningChatService, startChatService } from '../../src/service/start-chat-service.js';
+import type { RunningChatService } from '../../src/service/start-chat-service.js';
 import { errorOf, rawRequest } from '../e2e/helpers.js';
+import { startTlsChatService } from './tls-chat-service.js';
 
 interface User {
   readonly id: string;
@@ -93,18 +94,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-presence-e2e-'));
   identityServer = await startServer({ port: 0, logLevel: 'silent', dataDir: join(dir, 'identity'), tlsDev: true });
   ca = readFileSync(identityServer.devCaPath ?? '', 'utf8');
-  const tls = join(dir, 'identity', 'tls');
-  chat = await startChatService({
-    identityEndpoint: identityServer.url,
-    connectionString: identityServer.verifierConnectionString,
-    identityCa: ca,
-    tls: {
-      cert: readFileSync(join(tls, 'localhost.pem'), 'utf8'),
-      key: readFileSync(join(tls, 'localhost.key'), 'utf8'),
-    },
-    store: { kind: 'sqlite', path: join(dir, 'chat.db') },
-    port: 0,
-  });
+  chat = await startTlsChatService(identityServer, join(dir, 'identity'), dir);
   tessera = new IdentityClient(identityServer.connectionString, {
     apiVersion: TESSERA_API_VERSION.version,
     fetch: nodeFetch(),
