@@ -12,6 +12,7 @@ import {
   TOKEN_SERVICE_SETTINGS,
   tokenServiceEnvName,
 } from '@tessera/cli';
+import { CHAT_ERRORS, ROOMS_ERRORS } from '@tessera/chat';
 import { ERROR_CODES } from '@tessera/core';
 import { WIRE_ERRORS } from '@tessera/server';
 import { TOKEN_SERVICE_ERRORS } from '@tessera/token-service';
@@ -35,9 +36,21 @@ export function errorCodesTable() {
   return ['| `innererror.code` | HTTP | `error.code` | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** A package's own error table (code → status, ACS `error.code`, its one sentence): code, HTTP, `error.code`, message. */
+export function packageErrorsTable(table) {
+  const rows = Object.entries(table).map(
+    ([code, row]) => `| \`${code}\` | ${row.status} | \`${row.acsCode}\` | ${row.message} |`,
+  );
+  return ['| `innererror.code` | HTTP | `error.code` | message |', '|---|---|---|---|', ...rows].join('\n');
+}
+
 /** Every generated page (path from the repository root) and its sections: marker name → generated Markdown. */
 export const GENERATED_PAGES = {
-  'docs/errors.md': { 'error-codes': errorCodesTable },
+  'docs/errors.md': {
+    'error-codes': errorCodesTable,
+    'chat-errors': () => packageErrorsTable(CHAT_ERRORS),
+    'rooms-errors': () => packageErrorsTable(ROOMS_ERRORS),
+  },
   'docs/configuration.md': { 'serve-settings': () => settingsMarkdown(SERVE_SETTINGS, envName) },
   'docs/token-service.md': {
     'token-service-settings': () => settingsMarkdown(TOKEN_SERVICE_SETTINGS, tokenServiceEnvName),

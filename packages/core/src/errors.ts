@@ -1,7 +1,8 @@
 /**
- * Every failure Tessera's libraries raise is a `TesseraError` carrying one of these stable codes, each with
- * its meaning (the README's error table is generated from this). Codes never change meaning; messages may be
- * reworded. Messages never contain a token, key or signature. Add a code here, with its meaning, to add one.
+ * Every failure Tessera's libraries raise is a `TesseraError` carrying one of these stable codes, each with one
+ * sentence: its meaning and its default message (docs/errors.md is generated from this). Codes never change meaning;
+ * messages may be reworded. Messages never contain a token, key or signature. Add a code here, with its sentence,
+ * to add one; how a package answers it on the wire lives in that package's table.
  */
 export const ERROR_CODES = {
   ERR_VALIDATION: 'A request field is missing or out of range; `target` names it.',
@@ -25,17 +26,17 @@ export const ERROR_CODES = {
   ERR_AUTH_SIGNATURE_MISMATCH: 'The HMAC signature matches no access key.',
   ERR_AUTH_HOST_MISMATCH: 'The signed host does not match.',
   ERR_FORBIDDEN: 'The caller is authenticated but lacks the data action named in the message.',
-  ERR_TOKEN_MALFORMED: 'The token is not a well-formed Tessera JWT.',
-  ERR_TOKEN_BAD_SIGNATURE: 'The token signature does not verify.',
-  ERR_TOKEN_UNKNOWN_KEY: 'The token was signed by a key not in JWKS.',
-  ERR_TOKEN_WRONG_ISSUER: 'The token was issued by someone else.',
+  ERR_TOKEN_MALFORMED: 'The access token is malformed.',
+  ERR_TOKEN_BAD_SIGNATURE: 'The access token signature is invalid.',
+  ERR_TOKEN_UNKNOWN_KEY: 'The access token was signed with a key this verifier does not know.',
+  ERR_TOKEN_WRONG_ISSUER: "The token's issuer is not trusted.",
   ERR_TOKEN_WRONG_AUDIENCE: 'The token is meant for another audience.',
-  ERR_TOKEN_EXPIRED: 'The token has expired.',
-  ERR_TOKEN_NOT_YET_VALID: 'The token is not valid yet (`nbf`).',
-  ERR_TOKEN_REVOKED: "The identity's tokens were revoked after this one was minted.",
-  ERR_TOKEN_IDENTITY_DELETED: "The token's identity was deleted.",
-  ERR_TOKEN_KEY_ROTATED: 'The access key that minted the token was regenerated.',
-  ERR_TOKEN_UNSUPPORTED_VERSION: 'The token contract version (`tsv`) is not supported.',
+  ERR_TOKEN_EXPIRED: 'The access token has expired.',
+  ERR_TOKEN_NOT_YET_VALID: 'The access token is not valid yet.',
+  ERR_TOKEN_REVOKED: 'The access token has been revoked.',
+  ERR_TOKEN_IDENTITY_DELETED: 'The identity of the access token has been deleted.',
+  ERR_TOKEN_KEY_ROTATED: 'The access key that minted the access token has been regenerated.',
+  ERR_TOKEN_UNSUPPORTED_VERSION: 'The access token contract version is not supported.',
   ERR_CAPABILITY_DENIED: "The token's scopes do not allow the capability.",
   ERR_CAPABILITY_UNKNOWN: 'The capability name is unknown.',
   ERR_CONFIG_INVALID: 'A setting is invalid; `target` names it.',
@@ -85,7 +86,8 @@ export class TesseraError extends Error {
   readonly target: string | undefined;
   readonly details: Readonly<Record<string, string | number | boolean>> | undefined;
 
-  constructor(code: TesseraErrorCode, message: string, options: TesseraErrorOptions = {}) {
+  /** `message` defaults to the code's one sentence in {@link ERROR_CODES}. */
+  constructor(code: TesseraErrorCode, message: string = ERROR_CODES[code], options: TesseraErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TesseraError';
     this.code = code;

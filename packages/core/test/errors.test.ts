@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TesseraError, isTesseraError } from '../src/index.js';
+import { ERROR_CODES, TesseraError, isTesseraError } from '../src/index.js';
 
 describe('TesseraError', () => {
   it('carries a stable code, message, target, details and cause', () => {
@@ -28,5 +28,15 @@ describe('TesseraError', () => {
     expect(isTesseraError(error, 'ERR_TOKEN_REVOKED')).toBe(false);
     expect(isTesseraError(new Error('x'))).toBe(false);
     expect(isTesseraError({ code: 'ERR_TOKEN_EXPIRED', name: 'TesseraError' })).toBe(false);
+  });
+
+  it("without a message says the code's one sentence (ERR_TOKEN_WRONG_ISSUER had three wordings, #15)", () => {
+    const error = new TesseraError('ERR_TOKEN_WRONG_ISSUER');
+    expect(error.message).toBe(ERROR_CODES.ERR_TOKEN_WRONG_ISSUER);
+    expect(error.message).toBe("The token's issuer is not trusted.");
+  });
+
+  it('every code has one sentence ending with a full stop', () => {
+    for (const [code, sentence] of Object.entries(ERROR_CODES)) expect(sentence, code).toMatch(/^[A-Z`'].*\.$/);
   });
 });

@@ -60,7 +60,7 @@ export const MAX_OIDC_TOKEN_LENGTH = 16_384;
 
 const MAX_SUBJECT_LENGTH = 1024;
 
-function fail(code: 'ERR_TOKEN_MALFORMED' | 'ERR_TOKEN_WRONG_ISSUER' | 'ERR_TOKEN_BAD_SIGNATURE', message: string) {
+function fail(code: 'ERR_TOKEN_MALFORMED' | 'ERR_TOKEN_BAD_SIGNATURE', message: string) {
   return new TesseraError(code, message);
 }
 
@@ -136,7 +136,7 @@ export function createOidcVerifier<I extends OidcIssuer>(options: OidcVerifierOp
       const { header, payload: claims, signingInput, signature } = decodeJwt(token, { maxLength: maxTokenLength });
       // The issuer is matched before anything is fetched, so a token cannot make the service call out.
       const entry = typeof claims.iss === 'string' ? byIssuer.get(claims.iss) : undefined;
-      if (entry === undefined) throw fail('ERR_TOKEN_WRONG_ISSUER', "The token's issuer is not trusted.");
+      if (entry === undefined) throw new TesseraError('ERR_TOKEN_WRONG_ISSUER');
       const alg = header.alg;
       if (!isJwsAlgorithm(alg) || !entry.algorithms.has(alg)) {
         throw fail('ERR_TOKEN_BAD_SIGNATURE', `The token's algorithm is not accepted for its issuer.`);
@@ -153,7 +153,7 @@ export function createOidcVerifier<I extends OidcIssuer>(options: OidcVerifierOp
       const aud = claims.aud;
       const tokenAudiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
       if (!tokenAudiences.some((a) => typeof a === 'string' && entry.audiences.has(a))) {
-        throw new TesseraError('ERR_TOKEN_WRONG_AUDIENCE', 'The token is meant for another audience.');
+        throw new TesseraError('ERR_TOKEN_WRONG_AUDIENCE');
       }
       const exp = claims.exp;
       if (typeof exp !== 'number' || !Number.isFinite(exp))

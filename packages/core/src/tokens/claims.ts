@@ -229,7 +229,7 @@ function int(payload: Record<string, unknown>, key: string): number {
 export function parseClaims(payload: Record<string, unknown>): TokenClaims {
   const tsv = int(payload, 'tsv');
   if (!SUPPORTED_TOKEN_CONTRACT_VERSIONS.includes(tsv)) {
-    throw new TesseraError('ERR_TOKEN_UNSUPPORTED_VERSION', 'Token contract version is not supported.');
+    throw new TesseraError('ERR_TOKEN_UNSUPPORTED_VERSION');
   }
   const sub = str(payload, 'sub');
   if (!isRawId(sub)) throw malformed("'sub' is not a communication user id");

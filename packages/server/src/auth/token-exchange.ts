@@ -79,8 +79,8 @@ export function createTokenExchange(deps: TokenExchangeDeps): TokenExchange {
       }
       const policy = verified.trustedIssuer.exchange;
       const now = deps.clock();
-      if (policy === undefined) throw invalidToken(new TesseraError('ERR_TOKEN_WRONG_ISSUER', 'exchange disabled'));
-      if (verified.expiresAt * 1000 <= now) throw invalidToken(new TesseraError('ERR_TOKEN_EXPIRED', 'expired'));
+      if (policy === undefined) throw invalidToken(new TesseraError('ERR_TOKEN_WRONG_ISSUER'));
+      if (verified.expiresAt * 1000 <= now) throw invalidToken(new TesseraError('ERR_TOKEN_EXPIRED'));
 
       if (!hasFormat(appId, policy.idFormat)) throw validation('Provided AppId has invalid format.', 'appId');
       if (!hasFormat(userId, policy.idFormat)) throw validation('Provided UserId has invalid format.', 'userId');

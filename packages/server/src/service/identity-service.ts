@@ -222,18 +222,16 @@ export function createIdentityService(deps: IdentityServiceDeps) {
     async introspect(token: unknown): Promise<IntrospectionResult> {
       try {
         const decoded = decodeJwt(token);
-        if (decoded.header.alg !== 'ES256') throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE', 'Unsupported algorithm.');
+        if (decoded.header.alg !== 'ES256') throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE');
         const key = decoded.header.kid === undefined ? undefined : deps.publicKeys().get(decoded.header.kid);
-        if (key === undefined) throw new TesseraError('ERR_TOKEN_UNKNOWN_KEY', 'Token was signed by an unknown key.');
+        if (key === undefined) throw new TesseraError('ERR_TOKEN_UNKNOWN_KEY');
         if (!verifyTokenSignature(decoded.signingInput, decoded.signature, key)) {
-          throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE', 'Token signature is invalid.');
+          throw new TesseraError('ERR_TOKEN_BAD_SIGNATURE');
         }
         const claims = parseClaims(decoded.payload);
         checkSignatureForm(claims.tsv, decoded.signature);
-        if (claims.iss !== resource.issuer)
-          throw new TesseraError('ERR_TOKEN_WRONG_ISSUER', 'Token issuer is foreign.');
-        if (claims.aud !== resource.audience)
-          throw new TesseraError('ERR_TOKEN_WRONG_AUDIENCE', 'Token audience is foreign.');
+        if (claims.iss !== resource.issuer) throw new TesseraError('ERR_TOKEN_WRONG_ISSUER');
+        if (claims.aud !== resource.audience) throw new TesseraError('ERR_TOKEN_WRONG_AUDIENCE');
         checkTokenTimes(claims, { nowMs: clock() });
         const identity = await store.getIdentity(claims.sub);
         const ring = deps.keys;
