@@ -17,9 +17,11 @@ import {
   ROOM_OPERATIONS,
   ROOM_ROLE_TABLE,
   ROOM_ROLES,
+  TESSERA_API_VERSION,
   TOKEN_SCOPES,
   type TokenScope,
 } from '@tessera/core';
+import { IdentityClient } from '@tessera/client';
 import { createVerifier } from '@tessera/verifier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -145,7 +147,14 @@ describe('e2e: identity server → official SDK tokens → separate data-plane p
       child = dp.child;
       dataPlane = dp.url;
       client = new CommunicationIdentityClient(server.connectionString, { allowInsecureConnection: true });
+      // No ACS api-version accepts the Tessera scope presence (docs/presence.md): it is minted on Tessera's own.
+      const tessera = new IdentityClient(server.connectionString, { apiVersion: TESSERA_API_VERSION.version });
       for (const scope of TOKEN_SCOPES) {
+        if (scope === 'presence') {
+          const { user, token } = await tessera.createUserAndToken([scope]);
+          users.set(scope, { id: user.id, token });
+          continue;
+        }
         const { user, token } = await client.createUserAndToken([scope]);
         users.set(scope, { id: user.communicationUserId, token });
       }
