@@ -19,7 +19,7 @@ export const TOKEN_SERVICE_SETTINGS: readonly TokenServiceSetting[] = [
     flag: 'connection-string',
     kind: 'string',
     help: 'identity server connection string (endpoint=…;accesskey=…)',
-    default: 'required (or the next two)',
+    default: 'required, or `--endpoint` with `--bearer-token`',
     validation: 'not with `--endpoint` / `--bearer-token`',
     more: 'never printed or logged',
   },
