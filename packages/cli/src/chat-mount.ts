@@ -9,6 +9,7 @@ import {
   createDeferredVerifier,
   createNodeFetch,
   openChatStore,
+  openPresenceStore,
   openRoomsStore,
   ROOMS_DATA_ACTIONS,
   type RoomsAccessKey,
@@ -104,21 +105,26 @@ export function createChatMount(options: ServerOptions, logger?: ChatLogger, cha
     register: async (app, host) => {
       const opened = await openChatStore(location);
       let rooms: Awaited<ReturnType<typeof openRoomsStore>> | undefined;
+      let presence: Awaited<ReturnType<typeof openPresenceStore>> | undefined;
       let events: Awaited<ReturnType<typeof openChatEventBus>>;
       try {
-        // The rooms tables beside the chat tables (same file or schema).
+        // The rooms and presence tables beside the chat tables (same file or schema).
         rooms = await openRoomsStore(location);
+        presence = await openPresenceStore(location);
         // In-process beside SQLite; LISTEN/NOTIFY beside PostgreSQL, so a stream on any process hears every event.
         events = await openChatEventBus(location);
       } catch (error) {
+        await presence?.close();
         await rooms?.close();
         await opened.close();
         throw error;
       }
       const roomsStore = rooms;
+      const presenceStore = presence;
       app.addHook('onClose', async () => {
         await verifier.close();
         await events.close();
+        await presenceStore.close();
         await roomsStore.close();
         await opened.close();
       });
@@ -127,6 +133,7 @@ export function createChatMount(options: ServerOptions, logger?: ChatLogger, cha
         store: opened,
         events,
         rooms: roomsOptionsFromHost(host, roomsStore),
+        presence: { store: presenceStore },
         // The chat counters on the server's own /metrics; its hook already counts the chat routes as requests.
         ...(host.metricsRegistry === undefined
           ? {}
