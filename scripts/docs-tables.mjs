@@ -13,16 +13,17 @@ import {
   tokenServiceEnvName,
 } from '@tessera/cli';
 import { CHAT_ERRORS, ROOMS_ERRORS } from '@tessera/chat';
+import { CLIENT_ERRORS } from '@tessera/client';
 import { ERROR_CODES } from '@tessera/core';
 import { WIRE_ERRORS } from '@tessera/server';
 import { TOKEN_SERVICE_ERRORS } from '@tessera/token-service';
 
-/** The HTTP status column: the identity server's, else the token service's, else raised client-side only. */
+/** The HTTP status column: the identity server's, else the token service's, else never sent (raised locally). */
 function statusOf(code) {
   const wire = WIRE_ERRORS[code];
   if (wire !== undefined) return String(wire.status);
   const tokenService = TOKEN_SERVICE_ERRORS[code];
-  return tokenService === undefined ? 'client-side' : `${tokenService.status} (token service)`;
+  return tokenService === undefined ? 'not sent' : `${tokenService.status} (token service)`;
 }
 
 /** The error-code table: code, HTTP status, ACS `error.code`, meaning. */
@@ -44,10 +45,26 @@ export function packageErrorsTable(table) {
   return ['| `innererror.code` | HTTP | `error.code` | message |', '|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The token service's own codes (the rows of `TOKEN_SERVICE_ERRORS` with a meaning): code, HTTP, meaning. */
+export function tokenServiceErrorsTable() {
+  const rows = Object.entries(TOKEN_SERVICE_ERRORS)
+    .filter(([, row]) => 'meaning' in row)
+    .map(([code, row]) => `| \`${code}\` | ${row.status} | ${row.meaning} |`);
+  return ['| `error.code` | HTTP | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** The codes `@tessera/client` raises itself (`CLIENT_ERRORS`): code, meaning. */
+export function clientErrorsTable() {
+  const rows = Object.entries(CLIENT_ERRORS).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`);
+  return ['| `code` | meaning |', '|---|---|', ...rows].join('\n');
+}
+
 /** Every generated page (path from the repository root) and its sections: marker name → generated Markdown. */
 export const GENERATED_PAGES = {
   'docs/errors.md': {
     'error-codes': errorCodesTable,
+    'token-service-errors': tokenServiceErrorsTable,
+    'client-errors': clientErrorsTable,
     'chat-errors': () => packageErrorsTable(CHAT_ERRORS),
     'rooms-errors': () => packageErrorsTable(ROOMS_ERRORS),
   },

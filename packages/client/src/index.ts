@@ -3,6 +3,7 @@ export {
   isTesseraClientError,
   type TesseraClientErrorOptions,
 } from './errors/tessera-client-error.js';
+export { CLIENT_ERRORS, ClientError, type ClientErrorCode, isClientError } from './errors/client-error.js';
 export { isTesseraErrorCode, serviceError, type ServiceErrorContext } from './errors/service-error.js';
 export {
   IdentityClient,

@@ -1,8 +1,8 @@
 /**
- * Every failure Tessera's libraries raise is a `TesseraError` carrying one of these stable codes, each with one
- * sentence: its meaning and its default message (docs/errors.md is generated from this). Codes never change meaning;
- * messages may be reworded. Messages never contain a token, key or signature. Add a code here, with its sentence,
- * to add one; how a package answers it on the wire lives in that package's table.
+ * The protocol codes: a `TesseraError` carries one of these stable codes, each with one sentence: its meaning and
+ * its default message (docs/errors.md is generated from this). Codes never change meaning; messages may be
+ * reworded. Messages never contain a token, key or signature. How a package answers a code on the wire lives in
+ * that package's table; codes only one package raises live there too (token service, client, chat), not here.
  */
 export const ERROR_CODES = {
   ERR_VALIDATION: 'A request field is missing or out of range; `target` names it.',
@@ -47,25 +47,7 @@ export const ERROR_CODES = {
   ERR_REVOCATION_STALE: 'Verifier: the revocation feed has been unreachable longer than the bound (fail closed).',
   ERR_RATE_LIMITED: 'Too many requests for this credential and operation; see `Retry-After`.',
   ERR_INTERNAL: 'An unexpected server error (never carries details).',
-  ERR_SESSION_INVALID: 'Token service: the session secret is unknown, ended, or its tokens already expired.',
-  ERR_POLICY_DENIED:
-    'Token service: the request asks for scopes or a lifetime the policy does not grant this user; nothing is widened.',
-  ERR_POLICY_NO_MATCH: 'Token service: no policy rule matches this user, so no token is issued.',
-  ERR_ORIGIN_NOT_ALLOWED: 'Token service: the request comes from a browser origin not on the CORS allow-list.',
-  ERR_USER_NOT_MAPPED: 'Token service: this app user has no communication identity yet (`POST /api/user` creates it).',
-  ERR_ANONYMOUS_CAP: 'Token service: this IP address created its hourly quota of guest identities; see `Retry-After`.',
-  ERR_IDENTITY_SERVER_UNAVAILABLE:
-    'Token service: the identity server could not be reached, or is throttling this service.',
-  ERR_IDENTITY_SERVER_FAILED: 'Token service: the identity server refused a request the token service made.',
-  ERR_DEMO_UNAVAILABLE: 'Token service: the demo page is disabled, or `esbuild` is not installed to bundle it.',
-  ERR_NETWORK: 'Client: the request did not reach the server.',
-  ERR_TIMEOUT: 'Client: an attempt or the whole call timed out.',
-  ERR_CIRCUIT_OPEN: "Client: the endpoint's circuit breaker is open.",
-  ERR_UNEXPECTED_RESPONSE: 'Client: the server answered something unexpected.',
-  ERR_CREDENTIAL_DISPOSED: 'Client: the credential was disposed.',
-  ERR_REFRESH_FAILED: 'Client: refreshing the token failed.',
-  ERR_REFRESHED_TOKEN_EXPIRING: 'Client: the refresher returned a token that is already (or about to be) expired.',
-  ERR_TOKEN_REJECTED: 'Client: the data plane rejected the token even after one refresh.',
+  ERR_NETWORK: 'The request did not reach the server (raised by `@tessera/client` and the CLI, never sent).',
 } as const;
 
 /** One stable error code. */

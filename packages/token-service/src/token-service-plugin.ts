@@ -12,7 +12,7 @@ import {
 } from './config/token-service-options.js';
 import { createTokenBox } from './crypto/token-box.js';
 import { registerDemoRoutes } from './demo/demo-routes.js';
-import { TokenServiceError, toErrorResponse } from './errors/token-service-error.js';
+import { TokenServiceError, isTokenServiceError, toErrorResponse } from './errors/token-service-error.js';
 import { type Caller, authenticateCaller, verifyAppToken } from './http/authenticate.js';
 import { applyCors } from './http/cors.js';
 import { type KeyBuckets, createKeyBuckets, createStoreKeyBuckets } from './limits/key-buckets.js';
@@ -178,7 +178,11 @@ export async function tokenServicePlugin(app: FastifyInstance, options: TokenSer
               if (r.deleted + r.failed > 0)
                 log.info({ deleted: r.deleted, failed: r.failed }, 'ephemeral identities swept');
             },
-            (error: unknown) => log.warn({ code: isTesseraError(error) ? error.code : 'ERR_INTERNAL' }, 'sweep failed'),
+            (error: unknown) =>
+              log.warn(
+                { code: isTesseraError(error) || isTokenServiceError(error) ? error.code : 'ERR_INTERNAL' },
+                'sweep failed',
+              ),
           );
         }, resolved.sweepIntervalMs)
       : undefined;

@@ -1,4 +1,5 @@
-import { TesseraError, type TesseraErrorCode, decodeJwt, parseHttpDate } from '@tessera/core';
+import { TesseraError, decodeJwt, parseHttpDate } from '@tessera/core';
+import { ClientError } from '../errors/client-error.js';
 import { TesseraClientError } from '../errors/tessera-client-error.js';
 import { type BackoffOptions, fullJitterDelay } from '../resilience/full-jitter-delay.js';
 import { type AbortSignalLike, raceAbort } from '../runtime/abort-signal-like.js';
@@ -58,7 +59,7 @@ export interface RefreshedEvent {
 /** Payload of the `refreshFailed` event. */
 export interface RefreshFailedEvent {
   readonly trigger: RefreshTrigger;
-  readonly error: TesseraError;
+  readonly error: TesseraError | ClientError;
   readonly consecutiveFailures: number;
   /** When the next attempt runs (undefined when `terminal`). */
   readonly retryInMs?: number;
@@ -158,11 +159,11 @@ export class AutoRefreshingTokenCredential {
   #skewMs = 0;
   #refreshCount = 0;
   #failures = 0;
-  #lastFailure: TesseraError | undefined;
+  #lastFailure: TesseraError | ClientError | undefined;
   #nextRetryAt: number | undefined;
   #refreshTimer: TimerHandle | undefined;
   #expiryTimer: TimerHandle | undefined;
-  #terminal: TesseraError | undefined;
+  #terminal: TesseraError | ClientError | undefined;
   #disposed = false;
 
   constructor(options: AutoRefreshingTokenCredentialOptions) {
@@ -219,7 +220,7 @@ export class AutoRefreshingTokenCredential {
   }
 
   /** Why the credential stopped for good (identity gone, token rejected twice), or undefined. */
-  get stoppedReason(): TesseraError | undefined {
+  get stoppedReason(): TesseraError | ClientError | undefined {
     return this.#terminal;
   }
 
@@ -242,7 +243,7 @@ export class AutoRefreshingTokenCredential {
     if (this.#flight !== undefined) return raceAbort(this.#flight.promise, options.abortSignal);
     if (this.#backingOff(now) && this.#lastFailure !== undefined) {
       const retryInMs = (this.#nextRetryAt ?? now) - now;
-      throw new TesseraClientError(
+      throw new ClientError(
         'ERR_REFRESH_FAILED',
         `No valid token: the last refresh failed and the next attempt is in ${retryInMs} ms.`,
         { cause: this.#lastFailure, retryAfterMs: retryInMs },
@@ -280,7 +281,7 @@ export class AutoRefreshingTokenCredential {
     const rejectedToken = options.token ?? current?.token;
     if (current?.viaUnauthorized && rejectedToken === current.token) {
       throw this.#stop(
-        new TesseraClientError(
+        new ClientError(
           'ERR_TOKEN_REJECTED',
           'The service rejected the token again right after a refresh; refreshing once more would not help, so the credential stopped.',
         ),
@@ -291,7 +292,7 @@ export class AutoRefreshingTokenCredential {
     const result = await raceAbort(this.#startRefresh('unauthorized'), options.abortSignal);
     if (result.token === rejectedToken) {
       throw this.#stop(
-        new TesseraClientError(
+        new ClientError(
           'ERR_TOKEN_REJECTED',
           'The token refresher returned the token the service just rejected; the credential stopped.',
         ),
@@ -367,7 +368,7 @@ export class AutoRefreshingTokenCredential {
     if (remaining <= this.#margin) {
       throw this.#fail(
         own(
-          new TesseraClientError(
+          new ClientError(
             'ERR_REFRESHED_TOKEN_EXPIRING',
             'The token refresher returned a token that has already expired; it was not used.',
             { details: { remainingMs: remaining } },
@@ -389,7 +390,7 @@ export class AutoRefreshingTokenCredential {
       }
       this.#fail(
         own(
-          new TesseraClientError(
+          new ClientError(
             'ERR_REFRESHED_TOKEN_EXPIRING',
             `The token refresher returned a token expiring within the ${this.#window} ms refresh window; retrying with backoff.`,
             { details: { remainingMs: remaining } },
@@ -418,12 +419,7 @@ export class AutoRefreshingTokenCredential {
     const timeout = this.#timers.setTimeout(
       () =>
         controller.abort(
-          own(
-            new TesseraClientError(
-              'ERR_TIMEOUT',
-              `The token refresher did not settle within ${this.#refreshTimeout} ms.`,
-            ),
-          ),
+          own(new ClientError('ERR_TIMEOUT', `The token refresher did not settle within ${this.#refreshTimeout} ms.`)),
         ),
       this.#refreshTimeout,
     );
@@ -519,26 +515,27 @@ export class AutoRefreshingTokenCredential {
   }
 
   /** Records a failed refresh: backoff + retry timer, or a permanent stop. Returns the error to throw. */
-  #fail(error: unknown, trigger: RefreshTrigger): TesseraError {
+  #fail(error: unknown, trigger: RefreshTrigger): TesseraError | ClientError {
     if (this.#isTerminal(error)) {
-      const code: TesseraErrorCode = identityGoneCode(error) ?? 'ERR_REFRESH_FAILED';
+      const code = identityGoneCode(error);
+      const message = 'The identity was revoked or deleted; the credential stopped refreshing.';
       return this.#stop(
-        new TesseraClientError(code, 'The identity was revoked or deleted; the credential stopped refreshing.', {
-          cause: error,
-        }),
+        code === undefined
+          ? new ClientError('ERR_REFRESH_FAILED', message, { cause: error })
+          : new TesseraClientError(code, message, { cause: error }),
         trigger,
       );
     }
     this.#failures++;
     const failure =
-      error instanceof TesseraError && isOwnFailure(error)
+      (error instanceof TesseraError || error instanceof ClientError) && isOwnFailure(error)
         ? error
-        : new TesseraClientError('ERR_REFRESH_FAILED', `The token refresher failed (${this.#failures} in a row).`, {
+        : new ClientError('ERR_REFRESH_FAILED', `The token refresher failed (${this.#failures} in a row).`, {
             cause: error,
           });
     if (this.#failures >= this.#maxFailures) {
       return this.#stop(
-        new TesseraClientError(
+        new ClientError(
           'ERR_REFRESH_FAILED',
           `The token refresher failed ${this.#failures} times in a row; the credential stopped.`,
           { cause: failure },
@@ -560,7 +557,7 @@ export class AutoRefreshingTokenCredential {
     return failure;
   }
 
-  #stop(error: TesseraError, trigger: RefreshTrigger): TesseraError {
+  #stop(error: TesseraError | ClientError, trigger: RefreshTrigger): TesseraError | ClientError {
     if (this.#terminal !== undefined) return this.#terminal;
     this.#terminal = error;
     this.#clearTimers();
@@ -590,17 +587,17 @@ export class AutoRefreshingTokenCredential {
 // refresher threw is wrapped in ERR_REFRESH_FAILED with the original as `cause`.
 const OWN_ERRORS = new WeakSet<object>();
 
-function own<E extends TesseraError>(error: E): E {
+function own<E extends TesseraError | ClientError>(error: E): E {
   OWN_ERRORS.add(error);
   return error;
 }
 
-function isOwnFailure(error: TesseraError): boolean {
+function isOwnFailure(error: TesseraError | ClientError): boolean {
   return OWN_ERRORS.has(error);
 }
 
-function disposedError(): TesseraClientError {
-  return new TesseraClientError('ERR_CREDENTIAL_DISPOSED', 'The credential was disposed.');
+function disposedError(): ClientError {
+  return new ClientError('ERR_CREDENTIAL_DISPOSED', 'The credential was disposed.');
 }
 
 function nonNegative(value: number, name: string): number {

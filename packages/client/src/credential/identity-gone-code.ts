@@ -1,4 +1,5 @@
 import { TesseraError, type TesseraErrorCode } from '@tessera/core';
+import { ClientError } from '../errors/client-error.js';
 
 const TERMINAL_CODES: ReadonlySet<string> = new Set<TesseraErrorCode>([
   'ERR_IDENTITY_NOT_FOUND',
@@ -28,8 +29,8 @@ function field(error: unknown, name: string): unknown {
  * Undefined for any other (possibly transient) error.
  */
 export function identityGoneCode(error: unknown): TesseraErrorCode | undefined {
-  if (error instanceof TesseraError) {
-    if (TERMINAL_CODES.has(error.code)) return error.code;
+  if (error instanceof TesseraError || error instanceof ClientError) {
+    if (error instanceof TesseraError && TERMINAL_CODES.has(error.code)) return error.code;
     const serviceCode = field(error, 'serviceCode');
     if (typeof serviceCode === 'string') return TERMINAL_SERVICE_CODES[serviceCode.toLowerCase()];
     return undefined;

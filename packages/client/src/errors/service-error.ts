@@ -1,4 +1,5 @@
 import type { TesseraErrorCode } from '@tessera/core';
+import { CLIENT_ERRORS, ClientError, type ClientErrorCode } from './client-error.js';
 import { TesseraClientError } from './tessera-client-error.js';
 
 /**
@@ -26,7 +27,7 @@ const ACS_CODES: Readonly<Record<string, TesseraErrorCode>> = {
   internalservererror: 'ERR_INTERNAL',
 };
 
-function byStatus(status: number): TesseraErrorCode {
+function byStatus(status: number): TesseraErrorCode | ClientErrorCode {
   if (status === 400) return 'ERR_VALIDATION';
   if (status === 401 || status === 403) return 'ERR_FORBIDDEN';
   if (status === 404) return 'ERR_NOT_FOUND_ROUTE';
@@ -81,25 +82,34 @@ export interface ServiceErrorContext {
  * Turns an error response into a {@link TesseraClientError}: Tessera's `innererror.code` when present,
  * else the ACS `error.code` mapped to the closest Tessera code, else a code chosen by HTTP status.
  */
-export function serviceError(context: ServiceErrorContext): TesseraClientError {
+export function serviceError(context: ServiceErrorContext): TesseraClientError | ClientError {
   const parsed = parseServiceErrorBody(context.body);
-  let code: TesseraErrorCode;
+  const acsCode = parsed?.code === undefined ? undefined : ACS_CODES[parsed.code.toLowerCase()];
+  let code: TesseraErrorCode | ClientErrorCode;
   if (isTesseraErrorCode(parsed?.innerCode)) code = parsed.innerCode;
   else if (isTesseraErrorCode(parsed?.code)) code = parsed.code;
-  else if (parsed?.code !== undefined && ACS_CODES[parsed.code.toLowerCase()] !== undefined) {
-    code = ACS_CODES[parsed.code.toLowerCase()] ?? 'ERR_UNEXPECTED_RESPONSE';
-    if (code === 'ERR_AUTH_SIGNATURE_MISMATCH' && /content hash|x-ms-content-sha256/i.test(parsed.message ?? '')) {
+  else if (acsCode !== undefined) {
+    code = acsCode;
+    if (code === 'ERR_AUTH_SIGNATURE_MISMATCH' && /content hash|x-ms-content-sha256/i.test(parsed?.message ?? '')) {
       code = 'ERR_AUTH_CONTENT_HASH_MISMATCH';
     }
   } else if (context.status === 404 && context.notFoundCode !== undefined) code = context.notFoundCode;
   else code = byStatus(context.status);
   const detail = parsed?.message ?? `the service answered HTTP ${context.status}`;
-  return new TesseraClientError(code, `${context.operation} failed: ${detail}`, {
+  const options = {
     status: context.status,
     ...(parsed?.code === undefined ? {} : { serviceCode: parsed.code }),
     ...(parsed?.target === undefined ? {} : { target: parsed.target }),
     ...(context.retryAfterMs === undefined ? {} : { retryAfterMs: context.retryAfterMs }),
     requestId: context.requestId,
     attempts: context.attempts,
-  });
+  };
+  const message = `${context.operation} failed: ${detail}`;
+  return isClientErrorCode(code)
+    ? new ClientError(code, message, options)
+    : new TesseraClientError(code, message, options);
+}
+
+function isClientErrorCode(code: TesseraErrorCode | ClientErrorCode): code is ClientErrorCode {
+  return Object.hasOwn(CLIENT_ERRORS, code);
 }

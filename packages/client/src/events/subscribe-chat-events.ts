@@ -1,4 +1,5 @@
 import { type SseEvent, SseParser, isTesseraError } from '@tessera/core';
+import { ClientError, isClientError } from '../errors/client-error.js';
 import { TesseraClientError } from '../errors/tessera-client-error.js';
 import { type BackoffOptions, fullJitterDelay } from '../resilience/full-jitter-delay.js';
 import { parseRetryAfter } from '../resilience/parse-retry-after.js';
@@ -168,11 +169,11 @@ export function subscribeChatEvents(options: SubscribeChatEventsOptions): ChatEv
       } catch {
         // not an ACS error body
       }
-      throw new TesseraClientError(
-        response.status === 403 ? 'ERR_CAPABILITY_DENIED' : 'ERR_UNEXPECTED_RESPONSE',
-        `The chat event stream was refused (${response.status}${inner === undefined ? '' : ` ${inner}`}).`,
-        { status: response.status, ...(serviceCode === undefined ? {} : { serviceCode }) },
-      );
+      const message = `The chat event stream was refused (${response.status}${inner === undefined ? '' : ` ${inner}`}).`;
+      const options = { status: response.status, ...(serviceCode === undefined ? {} : { serviceCode }) };
+      throw response.status === 403
+        ? new TesseraClientError('ERR_CAPABILITY_DENIED', message, options)
+        : new ClientError('ERR_UNEXPECTED_RESPONSE', message, options);
     }
     setState('open');
     let next: Next = { kind: 'retry' };
@@ -233,7 +234,7 @@ export function subscribeChatEvents(options: SubscribeChatEventsOptions): ChatEv
           const previous = token;
           token = (await options.credential.getToken({ abortSignal: abort.signal })).token;
           if (refresh && token === previous) {
-            throw new TesseraClientError(
+            throw new ClientError(
               'ERR_TOKEN_REJECTED',
               'The chat event stream rejected the token and the credential has no other one.',
             );
@@ -248,7 +249,7 @@ export function subscribeChatEvents(options: SubscribeChatEventsOptions): ChatEv
       } catch (error) {
         if (abort.signal.aborted) break;
         // A Tessera error is a refusal or a credential that gave up — terminal unless it says "try later".
-        if (isTesseraError(error) && !TRANSIENT.has(error.code)) throw error;
+        if ((isTesseraError(error) || isClientError(error)) && !TRANSIENT.has(error.code)) throw error;
         report(error);
         next = { kind: 'retry' };
       }
@@ -256,7 +257,7 @@ export function subscribeChatEvents(options: SubscribeChatEventsOptions): ChatEv
       if (next.kind === 'refresh') {
         // A fresh token that is refused again at once will not get better by asking for more.
         if (++refreshes > 2) {
-          throw new TesseraClientError('ERR_TOKEN_REJECTED', 'The chat event stream rejected every fresh token.', {
+          throw new ClientError('ERR_TOKEN_REJECTED', 'The chat event stream rejected every fresh token.', {
             status: 401,
           });
         }

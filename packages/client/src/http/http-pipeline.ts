@@ -1,5 +1,6 @@
 import type { TesseraErrorCode } from '@tessera/core';
 import { serviceError } from '../errors/service-error.js';
+import { ClientError } from '../errors/client-error.js';
 import { TesseraClientError } from '../errors/tessera-client-error.js';
 import { fullJitterDelay } from '../resilience/full-jitter-delay.js';
 import {
@@ -83,7 +84,7 @@ const TIMEOUT = Symbol('attempt-timeout');
 
 type AttemptOutcome =
   | { kind: 'response'; status: number; headers: Headers; body: unknown; text: string }
-  | { kind: 'failure'; error: TesseraClientError };
+  | { kind: 'failure'; error: TesseraClientError | ClientError };
 
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
@@ -151,7 +152,7 @@ export class HttpPipeline {
       if (request.abortSignal?.aborted) throw abortReason(request.abortSignal);
       const outcome = await this.#attempt(request, bodyText, requestId, attempt, deadline, breaker);
       let retryAfterMs: number | undefined;
-      let error: TesseraClientError;
+      let error: TesseraClientError | ClientError;
       let retryable: boolean;
       if (outcome.kind === 'response') {
         if (outcome.status >= 200 && outcome.status < 300) {
@@ -190,14 +191,15 @@ export class HttpPipeline {
     breaker: CircuitBreaker | undefined,
   ): Promise<AttemptOutcome> {
     const remaining = deadline - this.#clock.now();
-    const fail = (code: TesseraErrorCode, message: string, cause?: unknown): AttemptOutcome => ({
-      kind: 'failure',
-      error: new TesseraClientError(code, `${request.operation} failed: ${message}`, {
-        requestId,
-        attempts: attempt,
-        ...(cause === undefined ? {} : { cause }),
-      }),
-    });
+    const fail = (code: 'ERR_NETWORK' | 'ERR_TIMEOUT', message: string, cause?: unknown): AttemptOutcome => {
+      const text = `${request.operation} failed: ${message}`;
+      const options = { requestId, attempts: attempt, ...(cause === undefined ? {} : { cause }) };
+      return {
+        kind: 'failure',
+        error:
+          code === 'ERR_NETWORK' ? new TesseraClientError(code, text, options) : new ClientError(code, text, options),
+      };
+    };
     if (remaining <= 0) return fail('ERR_TIMEOUT', 'the total time allowed for the call ran out.');
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -213,8 +215,8 @@ export class HttpPipeline {
     try {
       permit = breaker?.acquire(request.url.origin);
     } catch (error) {
-      if (error instanceof TesseraClientError) {
-        throw new TesseraClientError(error.code, `${request.operation} failed: ${error.message}`, {
+      if (error instanceof ClientError) {
+        throw new ClientError(error.code, `${request.operation} failed: ${error.message}`, {
           requestId,
           attempts: attempt - 1,
           ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),

@@ -1,5 +1,5 @@
 import { API_VERSIONS, TesseraError } from '@tessera/core';
-import { TesseraClientError } from '../errors/tessera-client-error.js';
+import { ClientError } from '../errors/client-error.js';
 import type { HttpPipeline, PipelineResponse } from '../http/http-pipeline.js';
 import type { AbortSignalLike } from '../runtime/abort-signal-like.js';
 import type { AccessTokenResult, CommunicationIdentity, UserReference } from './models.js';
@@ -54,8 +54,8 @@ export function featureApiVersion(context: ClientContext): string {
 }
 
 /** `ERR_UNEXPECTED_RESPONSE` for a 2xx whose body is not the documented shape. */
-export function unexpected(operation: string, response: PipelineResponse, what: string): TesseraClientError {
-  return new TesseraClientError('ERR_UNEXPECTED_RESPONSE', `${operation} failed: the response ${what}.`, {
+export function unexpected(operation: string, response: PipelineResponse, what: string): ClientError {
+  return new ClientError('ERR_UNEXPECTED_RESPONSE', `${operation} failed: the response ${what}.`, {
     status: response.status,
     requestId: response.requestId,
     attempts: response.attempts,

@@ -1,4 +1,4 @@
-import { TesseraClientError } from '../errors/tessera-client-error.js';
+import { ClientError } from '../errors/client-error.js';
 import { type Clock, systemClock } from '../runtime/clock.js';
 
 /** `closed`: calls flow. `open`: calls fail fast. `half-open`: one probe call decides. */
@@ -122,8 +122,8 @@ export class CircuitBreaker {
     if (previous !== next) this.#onStateChange?.(next, previous);
   }
 
-  #openError(origin: string, retryAfterMs: number): TesseraClientError {
-    return new TesseraClientError(
+  #openError(origin: string, retryAfterMs: number): ClientError {
+    return new ClientError(
       'ERR_CIRCUIT_OPEN',
       `The circuit breaker for ${origin} is open after repeated failures; failing fast instead of calling it.`,
       { retryAfterMs },

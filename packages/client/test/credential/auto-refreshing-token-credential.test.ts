@@ -6,7 +6,9 @@ import {
   type RefreshFailedEvent,
   type RefreshedEvent,
   type RefreshedToken,
+  ClientError,
   TesseraClientError,
+  isClientError,
 } from '../../src/index.js';
 import { fakeJwt, jwtExpiringIn } from '../helpers/jwt.js';
 import { ManualTime, settle } from '../helpers/manual-time.js';
@@ -67,7 +69,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (error) {
-    if (isTesseraError(error)) return error.code;
+    if (isTesseraError(error) || isClientError(error)) return error.code;
     throw error;
   }
   throw new Error('expected a rejection');
@@ -341,9 +343,9 @@ describe('AutoRefreshingTokenCredential: failures and backoff', () => {
     const h = harness(() => Promise.reject(new Error('down')));
     await codeOf(h.credential.getToken());
     const error = await h.credential.getToken().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TesseraClientError);
-    expect((error as TesseraClientError).code).toBe('ERR_REFRESH_FAILED');
-    expect((error as TesseraClientError).retryAfterMs).toBeGreaterThan(0);
+    expect(error).toBeInstanceOf(ClientError);
+    expect((error as ClientError).code).toBe('ERR_REFRESH_FAILED');
+    expect((error as ClientError).retryAfterMs).toBeGreaterThan(0);
     expect(h.calls.count).toBe(1);
     h.credential.dispose();
   });
@@ -371,7 +373,7 @@ describe('AutoRefreshingTokenCredential: failures and backoff', () => {
     const h = harness(() => new Promise<string>(() => {}), { refreshTimeoutMs: 20_000 }, time);
     const pending = h.credential.getToken();
     const error = await time.run(pending).catch((e: unknown) => e);
-    expect(isTesseraError(error, 'ERR_TIMEOUT')).toBe(true);
+    expect(isClientError(error, 'ERR_TIMEOUT')).toBe(true);
     expect(time.now() - Date.parse('2026-03-01T12:00:00.000Z')).toBe(20_000);
     expect(h.calls.signals[0]?.aborted).toBe(true); // the refresher was told to stop
     h.credential.dispose();
@@ -453,7 +455,7 @@ describe('AutoRefreshingTokenCredential: 401 from the data plane', () => {
     expect(h.calls.count).toBe(1);
     expect((await h.credential.getToken()).token).toBe(second.token);
     const error = await h.credential.handleUnauthorized({ token: second.token }).catch((e: unknown) => e);
-    expect(isTesseraError(error, 'ERR_TOKEN_REJECTED')).toBe(true);
+    expect(isClientError(error, 'ERR_TOKEN_REJECTED')).toBe(true);
     expect((error as Error).message).not.toContain(second.token);
     expect(h.calls.count).toBe(1);
     expect(time.pending).toBe(0);

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AutoRefreshingTokenCredential,
   CircuitBreakerRegistry,
+  ClientError,
   IdentityClient,
   TesseraClientError,
   createHmacHeaders,
@@ -31,12 +32,14 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function failure(promise: Promise<unknown>): Promise<TesseraClientError> {
+async function failure(promise: Promise<unknown>): Promise<TesseraClientError | ClientError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof TesseraClientError)) throw new Error(`expected a TesseraClientError, got ${String(error)}`);
+  if (!(error instanceof TesseraClientError) && !(error instanceof ClientError)) {
+    throw new Error(`expected a TesseraClientError or ClientError, got ${String(error)}`);
+  }
   return error;
 }
 

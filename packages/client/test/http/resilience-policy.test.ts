@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CircuitBreakerRegistry,
+  ClientError,
   IdentityClient,
   type IdentityClientOptions,
   TesseraClientError,
@@ -40,12 +41,14 @@ function setup(steps: Step[], options: IdentityClientOptions = {}) {
   return { time, client, calls: scripted.calls, at, start: time.now() };
 }
 
-async function failure(promise: Promise<unknown>): Promise<TesseraClientError> {
+async function failure(promise: Promise<unknown>): Promise<TesseraClientError | ClientError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof TesseraClientError)) throw new Error(`expected a TesseraClientError, got ${String(error)}`);
+  if (!(error instanceof TesseraClientError) && !(error instanceof ClientError)) {
+    throw new Error(`expected a TesseraClientError or ClientError, got ${String(error)}`);
+  }
   return error;
 }
 
@@ -336,7 +339,7 @@ describe('resilience policy: authentication per attempt', () => {
 });
 
 describe('error mapping', () => {
-  const cases: [string, Step, Partial<TesseraClientError>][] = [
+  const cases: [string, Step, Partial<TesseraClientError> | Partial<ClientError>][] = [
     [
       "Tessera's innererror code wins over the ACS code",
       () => json(401, errorBody('Denied', 'x-ms-date is too far from now.', 'ERR_AUTH_DATE_OUT_OF_RANGE')),

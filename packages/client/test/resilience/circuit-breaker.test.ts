@@ -1,6 +1,5 @@
-import { isTesseraError } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, CircuitBreakerRegistry, type CircuitState } from '../../src/index.js';
+import { CircuitBreaker, CircuitBreakerRegistry, type CircuitState, isClientError } from '../../src/index.js';
 import { ManualTime } from '../helpers/manual-time.js';
 
 function breaker(time: ManualTime, changes: string[] = []) {
@@ -60,7 +59,7 @@ describe('CircuitBreaker', () => {
     } catch (e) {
       error = e;
     }
-    expect(isTesseraError(error, 'ERR_CIRCUIT_OPEN')).toBe(true);
+    expect(isClientError(error, 'ERR_CIRCUIT_OPEN')).toBe(true);
     expect(error).toMatchObject({ retryAfterMs: 3_000 });
   });
 

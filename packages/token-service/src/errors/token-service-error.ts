@@ -1,8 +1,10 @@
-import { isTesseraError, TesseraError, type TesseraErrorCode } from '@tessera/core';
+import { isClientError } from '@tessera/client';
+import { isTesseraError } from '@tessera/core';
 
 /**
- * The HTTP status of every code the token service answers with (their meanings are core's `ERROR_CODES`). This is
- * the one place codes become statuses.
+ * The HTTP status of every code the token service answers with: the one place codes become statuses. Codes shared
+ * with the identity server keep core's meaning (`ERROR_CODES`); the token service's own codes carry their one
+ * sentence here (docs/errors.md is generated from it).
  */
 export const TOKEN_SERVICE_ERRORS = {
   ERR_VALIDATION: { status: 400 },
@@ -19,26 +21,44 @@ export const TOKEN_SERVICE_ERRORS = {
   ERR_TOKEN_WRONG_AUDIENCE: { status: 401 },
   ERR_TOKEN_EXPIRED: { status: 401 },
   ERR_TOKEN_NOT_YET_VALID: { status: 401 },
-  ERR_SESSION_INVALID: { status: 401 },
-  ERR_POLICY_DENIED: { status: 403 },
-  ERR_POLICY_NO_MATCH: { status: 403 },
-  ERR_ORIGIN_NOT_ALLOWED: { status: 403 },
-  ERR_USER_NOT_MAPPED: { status: 404 },
+  ERR_SESSION_INVALID: { status: 401, meaning: 'The session secret is unknown, ended, or its tokens already expired.' },
+  ERR_POLICY_DENIED: {
+    status: 403,
+    meaning: 'The request asks for scopes or a lifetime the policy does not grant this user; nothing is widened.',
+  },
+  ERR_POLICY_NO_MATCH: { status: 403, meaning: 'No policy rule matches this user, so no token is issued.' },
+  ERR_ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    meaning: 'The request comes from a browser origin not on the CORS allow-list.',
+  },
+  ERR_USER_NOT_MAPPED: {
+    status: 404,
+    meaning: 'This app user has no communication identity yet (`POST /api/user` creates it).',
+  },
   ERR_RATE_LIMITED: { status: 429 },
-  ERR_ANONYMOUS_CAP: { status: 429 },
+  ERR_ANONYMOUS_CAP: {
+    status: 429,
+    meaning: 'This IP address created its hourly quota of guest identities; see `Retry-After`.',
+  },
   ERR_ISSUER_UNAVAILABLE: { status: 503 },
-  ERR_IDENTITY_SERVER_UNAVAILABLE: { status: 503 },
-  ERR_IDENTITY_SERVER_FAILED: { status: 502 },
-  ERR_DEMO_UNAVAILABLE: { status: 503 },
+  ERR_IDENTITY_SERVER_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The identity server could not be reached, or is throttling this service.',
+  },
+  ERR_IDENTITY_SERVER_FAILED: { status: 502, meaning: 'The identity server refused a request the token service made.' },
+  ERR_DEMO_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The demo page is disabled, or `esbuild` is not installed to bundle it.',
+  },
   ERR_STORE_UNAVAILABLE: { status: 503 },
   ERR_INTERNAL: { status: 500 },
-} as const satisfies Partial<Record<TesseraErrorCode, { status: number }>>;
+} as const satisfies Record<string, { status: number; meaning?: string }>;
 
-/** One code the token service answers with: a member of core's closed `TesseraErrorCode` union. */
+/** One code the token service answers with: a protocol code of core's, or one of its own. */
 export type TokenServiceErrorCode = keyof typeof TOKEN_SERVICE_ERRORS;
 
 /** True when the token service answers `code` as is. */
-function isTokenServiceErrorCode(code: TesseraErrorCode): code is TokenServiceErrorCode {
+function isTokenServiceErrorCode(code: string): code is TokenServiceErrorCode {
   return Object.hasOwn(TOKEN_SERVICE_ERRORS, code);
 }
 
@@ -52,19 +72,19 @@ export interface TokenServiceErrorOptions {
 }
 
 /**
- * The error every token-service operation throws: a `TesseraError` whose code has an HTTP status in
- * {@link TOKEN_SERVICE_ERRORS}, plus the `Retry-After` to send.
+ * The error every token-service operation throws: a code with an HTTP status in {@link TOKEN_SERVICE_ERRORS}, plus
+ * the `Retry-After` to send.
  */
-export class TokenServiceError extends TesseraError {
-  declare readonly code: TokenServiceErrorCode;
+export class TokenServiceError extends Error {
+  readonly code: TokenServiceErrorCode;
+  readonly target: string | undefined;
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: TokenServiceErrorCode, message: string, options: TokenServiceErrorOptions = {}) {
-    super(code, message, {
-      ...(options.target === undefined ? {} : { target: options.target }),
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
-    });
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TokenServiceError';
+    this.code = code;
+    this.target = options.target;
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
@@ -104,7 +124,7 @@ export function toErrorResponse(error: unknown): {
   };
 }
 
-const UNAVAILABLE: ReadonlySet<TesseraErrorCode> = new Set([
+const UNAVAILABLE: ReadonlySet<string> = new Set([
   'ERR_NETWORK',
   'ERR_TIMEOUT',
   'ERR_CIRCUIT_OPEN',
@@ -115,7 +135,7 @@ const UNAVAILABLE: ReadonlySet<TesseraErrorCode> = new Set([
 /** Maps an error from `@tessera/client` (a call to the identity server) to a token-service error. */
 export function identityServerError(error: unknown, operation: string): TokenServiceError {
   if (error instanceof TokenServiceError) return error;
-  if (isTesseraError(error)) {
+  if (isTesseraError(error) || isClientError(error)) {
     const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
     if (UNAVAILABLE.has(error.code)) {
       return new TokenServiceError(

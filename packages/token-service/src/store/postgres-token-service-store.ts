@@ -1,6 +1,5 @@
 import { TesseraError } from '@tessera/core';
 import pg from 'pg';
-import { TokenServiceError } from '../errors/token-service-error.js';
 import {
   bucketTake,
   SESSION_COLUMNS,
@@ -71,8 +70,8 @@ function isUnavailable(error: unknown): boolean {
 /** The error a store call answers with: the driver's message can carry host or user, so it is never passed on. */
 function storeError(error: unknown): unknown {
   if (!isUnavailable(error)) return error;
-  return new TokenServiceError('ERR_STORE_UNAVAILABLE', 'The token service store (PostgreSQL) is unavailable.', {
-    retryAfterSeconds: 2,
+  return new TesseraError('ERR_STORE_UNAVAILABLE', 'The token service store (PostgreSQL) is unavailable.', {
+    details: { retryAfterSeconds: 2 },
   });
 }
 
