@@ -1,5 +1,6 @@
 import { TesseraError, type RoomRole } from '@tessera/core';
 import pg from 'pg';
+import { pgTransaction } from '../service/pg-transaction.js';
 import { type RoomParticipantRow, type RoomRecord, RoomIdTakenError, type RoomsStore } from './rooms-store.js';
 
 /** Options of {@link createPostgresRoomsStore}. */
@@ -83,25 +84,11 @@ export function createPostgresRoomsStore(options: PostgresRoomsStoreOptions): Ro
     options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
   if (owned) pool.on('error', () => {}); // an idle client's failure surfaces on the next query instead
 
-  async function tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
+  // Errors inside the transaction go through the same mapping (it leaves anything but a lost connection alone).
+  const tx = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> =>
+    pgTransaction(pool, work, unavailable).catch((error: unknown) => {
       throw unavailable(error);
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw unavailable(error);
-    } finally {
-      client.release();
-    }
-  }
+    });
 
   async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
     try {

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { pgTransaction } from '../service/pg-transaction.js';
 import { ChatError } from '../errors.js';
 import {
   MESSAGE_INSERT_COLUMNS,
@@ -87,25 +88,7 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
     }
   }
 
-  async function tx<T>(fn: (c: Client) => Promise<T>): Promise<T> {
-    let client: Client;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw unavailable(error);
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const tx = <T>(fn: (c: Client) => Promise<T>): Promise<T> => pgTransaction(pool, fn, unavailable);
 
   async function getMessage(c: Client | pg.Pool, threadId: string, id: string): Promise<MessageRow | undefined> {
     const r = await c.query<MessageRow>(`SELECT * FROM ${s}.chat_messages WHERE thread_id = $1 AND id = $2`, [
