@@ -17,8 +17,16 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'tessera-pack-'));
 const children: ChildProcess[] = [];
+/** Kills the child and what it started: npx runs `tessera` as its own child, which a signal to npx alone leaves behind. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) killGroup(c, 'SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -80,6 +88,7 @@ describe('npm pack tarballs install and run outside the repository', () => {
       cwd: app,
       env: { ...process.env, npm_config_yes: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so the server under npx is stopped with it
     });
     children.push(child);
     const [, endpoint = ''] = await waitForLine(child, /^Connection string: endpoint=(\S+?);accesskey=/m, 60_000);
@@ -87,6 +96,8 @@ describe('npm pack tarballs install and run outside the repository', () => {
     expect(jwks.status).toBe(200);
     const body = (await jwks.json()) as { keys: Array<{ kty: string }> };
     expect(body.keys[0]?.kty).toBe('EC');
-    child.kill('SIGTERM');
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    killGroup(child, 'SIGTERM');
+    await exited;
   }, 240_000);
 });

@@ -1,4 +1,6 @@
 import type {
+  ChatMembership,
+  ChatMessageDraft,
   ChatMessageRecord,
   ChatMessageType,
   ChatParticipantRecord,
@@ -76,6 +78,30 @@ export function toThread(r: ThreadRow): ChatThreadRecord {
     lastMessageReceivedOn: Number(r.last_message_on),
     metadata: JSON.parse(r.metadata) as Record<string, string>,
     ...(r.retention === null ? {} : { retentionPolicy: JSON.parse(r.retention) as ChatRetentionPolicy }),
+  };
+}
+
+/** The participant columns a membership query reads beside {@link THREAD_COLUMNS}, as `p_*` aliases. */
+export const MEMBERSHIP_PARTICIPANT_COLUMNS =
+  'p.raw_id AS p_raw_id, p.display_name AS p_display_name, p.share_history_time AS p_share_history_time, p.metadata AS p_metadata';
+
+/** A membership row: the thread's columns and the participant's under `p_`. */
+export interface MembershipRow extends ThreadRow {
+  p_raw_id: string;
+  p_display_name: Opt<string>;
+  p_share_history_time: Num;
+  p_metadata: Opt<string>;
+}
+
+export function toMembership(r: MembershipRow): ChatMembership {
+  return {
+    thread: toThread(r),
+    participant: toParticipant({
+      raw_id: r.p_raw_id,
+      display_name: r.p_display_name,
+      share_history_time: r.p_share_history_time,
+      metadata: r.p_metadata,
+    }),
   };
 }
 
@@ -157,6 +183,34 @@ export function messageValues(
     version,
     now,
   ];
+}
+
+/**
+ * The record of a message just inserted from `draft` with {@link messageValues}: what {@link toMessage} reads back
+ * from that row, built without reading it (the send path's insert need not be followed by a select).
+ */
+export function insertedMessage(
+  threadId: string,
+  id: string,
+  sequenceId: number,
+  d: ChatMessageDraft,
+  now: number,
+): ChatMessageRecord {
+  return {
+    threadId,
+    id,
+    sequenceId,
+    type: d.type,
+    version: id,
+    createdOn: now,
+    ...(d.senderRawId === undefined ? {} : { senderRawId: d.senderRawId }),
+    ...(d.senderDisplayName === undefined ? {} : { senderDisplayName: d.senderDisplayName }),
+    ...(d.content === undefined ? {} : { content: d.content }),
+    ...(d.topic === undefined ? {} : { topic: d.topic }),
+    ...(d.participants === undefined ? {} : { participants: d.participants }),
+    ...(d.initiatorRawId === undefined ? {} : { initiatorRawId: d.initiatorRawId }),
+    ...(d.metadata === undefined ? {} : { metadata: d.metadata }),
+  };
 }
 
 /** The column list matching {@link messageValues}. */

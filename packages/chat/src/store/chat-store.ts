@@ -40,6 +40,28 @@ export interface ChatParticipantRecord {
 export type ChatMessageType = 'text' | 'html' | 'topicUpdated' | 'participantAdded' | 'participantRemoved';
 
 /** A message before the store gives it an id: what the routes hand to the store. */
+/** What {@link ChatStore.sendMessage} stores. */
+export interface SendMessageInput {
+  readonly threadId: string;
+  /** The resource the sender's token belongs to (lower case): a thread of another resource is not theirs. */
+  readonly resourceId: string;
+  /** The message; `senderRawId` (lower case) must be a participant. */
+  readonly draft: ChatMessageDraft & { readonly senderRawId: string };
+  readonly now: number;
+}
+
+/** What {@link ChatStore.sendMessage} stored, and who it goes to. */
+export interface SentMessage {
+  readonly message: ChatMessageRecord;
+  readonly recipients: string[];
+}
+
+/** A thread and one participant's record in it ({@link ChatStore.getMembership}). */
+export interface ChatMembership {
+  readonly thread: ChatThreadRecord;
+  readonly participant: ChatParticipantRecord;
+}
+
 export interface ChatMessageDraft {
   readonly type: ChatMessageType;
   /** The sender's raw id (user messages only). */
@@ -159,6 +181,13 @@ export interface ChatStore {
   deleteThread(threadId: string, now: number): Promise<boolean>;
 
   getParticipant(threadId: string, rawId: string): Promise<ChatParticipantRecord | undefined>;
+  /**
+   * The thread and `rawId`'s place in it, read together (one query: every chat request asks this first); undefined
+   * when the thread is unknown or `rawId` is not a participant. A deleted thread is returned (the caller decides).
+   */
+  getMembership(threadId: string, rawId: string): Promise<ChatMembership | undefined>;
+  /** The raw ids of the current participants, in no particular order (who an event goes to). */
+  participantIds(threadId: string): Promise<string[]>;
   /** Current participants, in the order they joined. */
   listParticipants(threadId: string, skip: number, limit: number): Promise<ChatParticipantRecord[]>;
   /** Adds (or updates) participants and stores the participantAdded message, in one transaction. */
@@ -173,6 +202,13 @@ export interface ChatStore {
 
   /** Stores a message, giving it the next id and sequence id of the thread. */
   appendMessage(threadId: string, draft: ChatMessageDraft, now: number): Promise<ChatMessageRecord>;
+  /**
+   * A participant's message, checked and stored in one transaction (the send path: one store call, not a read, a
+   * write and a read): when `draft.senderRawId` is a participant of thread `threadId`, which is not deleted and
+   * belongs to `resourceId`, the message is appended and returned with the raw ids of the thread's participants
+   * (who the event goes to); otherwise nothing is written and the answer is undefined.
+   */
+  sendMessage(input: SendMessageInput): Promise<SentMessage | undefined>;
   getMessage(threadId: string, messageId: string): Promise<ChatMessageRecord | undefined>;
   listMessages(threadId: string, query: ListMessagesQuery): Promise<ChatMessageRecord[]>;
   /** Edits a message (sets `editedOn`, `version`); undefined when unknown or deleted. */

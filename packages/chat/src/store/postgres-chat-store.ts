@@ -2,6 +2,9 @@ import pg from 'pg';
 import { pgTransaction } from '../service/pg-transaction.js';
 import { ChatError } from '../errors.js';
 import {
+  insertedMessage,
+  MEMBERSHIP_PARTICIPANT_COLUMNS,
+  type MembershipRow,
   MESSAGE_INSERT_COLUMNS,
   type MessageRow,
   type ParticipantRow,
@@ -11,6 +14,7 @@ import {
   json,
   mergeMetadata,
   messageValues,
+  toMembership,
   toMessage,
   toParticipant,
   toReceipt,
@@ -118,7 +122,7 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
        VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`,
       values,
     );
-    return toMessage((await getMessage(c, threadId, b.last_message_id)) as MessageRow);
+    return insertedMessage(threadId, String(b.last_message_id), Number(b.last_sequence), draft, now);
   }
 
   async function upsertParticipants(c: Client, threadId: string, list: readonly ChatParticipantRecord[]) {
@@ -267,6 +271,21 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
       )[0];
       return row === undefined ? undefined : toParticipant(row);
     }),
+    getMembership: guarded(async (threadId, rawId) => {
+      const row = (
+        await query<MembershipRow>(
+          `SELECT ${THREAD_COLUMNS}, ${MEMBERSHIP_PARTICIPANT_COLUMNS} FROM ${s}.chat_threads t
+           JOIN ${s}.chat_participants p ON p.thread_id = t.id AND p.raw_id = $1 WHERE t.id = $2`,
+          [rawId, threadId],
+        )
+      )[0];
+      return row === undefined ? undefined : toMembership(row);
+    }),
+    participantIds: guarded(async (threadId) =>
+      (
+        await query<{ raw_id: string }>(`SELECT raw_id FROM ${s}.chat_participants WHERE thread_id = $1`, [threadId])
+      ).map((r) => r.raw_id),
+    ),
     listParticipants: guarded(async (threadId, skip, limit) =>
       (
         await query<ParticipantRow>(
@@ -294,6 +313,24 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
       }),
     ),
     appendMessage: guarded((threadId, draft, now) => tx((c) => append(c, threadId, draft, now))),
+    sendMessage: guarded(({ threadId, resourceId, draft, now }) =>
+      tx(async (c) => {
+        // The thread row is locked by append's update; the participant check reads in the same transaction.
+        const member = await c.query<{ deleted_on: string | null; resource_id: string }>(
+          `SELECT t.deleted_on, t.resource_id FROM ${s}.chat_threads t
+           JOIN ${s}.chat_participants p ON p.thread_id = t.id AND p.raw_id = $1 WHERE t.id = $2`,
+          [draft.senderRawId, threadId],
+        );
+        const row = member.rows[0];
+        if (row === undefined || row.deleted_on !== null || row.resource_id !== resourceId) return undefined;
+        const message = await append(c, threadId, draft, now);
+        const ids = await c.query<{ raw_id: string }>(
+          `SELECT raw_id FROM ${s}.chat_participants WHERE thread_id = $1`,
+          [threadId],
+        );
+        return { message, recipients: ids.rows.map((r) => r.raw_id) };
+      }),
+    ),
     getMessage: guarded(async (threadId, messageId) => {
       const row = await getMessage(pool, threadId, messageId).catch((error: unknown) => {
         throw unavailable(error);

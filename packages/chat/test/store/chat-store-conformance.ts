@@ -327,6 +327,50 @@ export function describeChatStoreConformance(name: string, factory: () => Promis
       expect(await store.listMessages('19:nothere@thread.v2', { notBefore: 0, limit: 5 })).toEqual([]);
     });
 
+    it('getMembership reads the thread and the participant together; participantIds lists who is in', async () => {
+      const t = (await store.createThread(threadInput(user(1), [{ rawId: user(2), shareHistoryTime: T0 + 5 }]))).thread;
+      const m = await store.getMembership(t.id, user(2));
+      expect(m?.thread).toEqual(await store.getThread(t.id));
+      expect(m?.participant).toEqual(await store.getParticipant(t.id, user(2)));
+      expect(m?.participant.shareHistoryTime).toBe(T0 + 5);
+      expect(await store.getMembership(t.id, user(3))).toBeUndefined();
+      expect(await store.getMembership('19:nothere@thread.v2', user(1))).toBeUndefined();
+      expect((await store.participantIds(t.id)).sort()).toEqual([user(1), user(2)].sort());
+      expect(await store.participantIds('19:nothere@thread.v2')).toEqual([]);
+      await store.deleteThread(t.id, T0 + 9);
+      expect((await store.getMembership(t.id, user(1)))?.thread.deletedOn).toBe(T0 + 9);
+    });
+
+    it('sendMessage appends only for a participant of a live thread of the resource, returning the recipients', async () => {
+      const t = (await store.createThread(threadInput(user(1), [{ rawId: user(2), shareHistoryTime: 0 }]))).thread;
+      const draft = { type: 'text' as const, senderRawId: user(2), content: 'hello', metadata: { k: 'v' } };
+      const sent = await store.sendMessage({ threadId: t.id, resourceId: RESOURCE, draft, now: T0 + 100 });
+      expect(sent?.recipients.sort()).toEqual([user(1), user(2)].sort());
+      // The record answered is the one stored.
+      expect(sent?.message).toEqual(await store.getMessage(t.id, sent?.message.id ?? ''));
+      expect(sent?.message).toMatchObject({
+        senderRawId: user(2),
+        content: 'hello',
+        metadata: { k: 'v' },
+        sequenceId: 3,
+      });
+      // Not a participant, another resource, an unknown thread, a deleted thread: nothing is written.
+      const outsider = { ...draft, senderRawId: user(3) };
+      expect(await store.sendMessage({ threadId: t.id, resourceId: RESOURCE, draft: outsider, now: T0 + 101 })).toBe(
+        undefined,
+      );
+      expect(
+        await store.sendMessage({ threadId: t.id, resourceId: 'another-resource', draft, now: T0 + 102 }),
+      ).toBeUndefined();
+      expect(
+        await store.sendMessage({ threadId: '19:nothere@thread.v2', resourceId: RESOURCE, draft, now: T0 + 103 }),
+      ).toBeUndefined();
+      await store.deleteThread(t.id, T0 + 104);
+      expect(await store.sendMessage({ threadId: t.id, resourceId: RESOURCE, draft, now: T0 + 105 })).toBeUndefined();
+      const texts = (await store.listMessages(t.id, { notBefore: 0, limit: 10 })).filter((m) => m.type === 'text');
+      expect(texts.map((m) => m.content)).toEqual(['hello']);
+    });
+
     it('keeps text exactly (unicode, quotes, 28 KB)', async () => {
       const t = (await store.createThread(threadInput(user(1)))).thread;
       const text = `'"\\ é 𝄞 ${'x'.repeat(28_000)}`;
