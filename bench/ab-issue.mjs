@@ -3,7 +3,8 @@
 // Each checkout must be built (`npm run build`). Both servers start once (`tessera serve`, SQLite, the bench's
 // V8 settings); then PAIRS pairs of DUR-second wrk loads alternate A,B / B,A. Prints each pair and the median B/A.
 // Env: PAIRS (6), DUR seconds (5), NODE_ARGS_A / NODE_ARGS_B (extra node flags, space-separated),
-// ENV_A / ENV_B (NAME=value;NAME=value, e.g. TESSERA_SIGNING_THREADS=1).
+// ENV_A / ENV_B (NAME=value;NAME=value, e.g. TESSERA_SIGNING_THREADS=1), ARGS_A / ARGS_B (more `tessera serve`
+// flags, space-separated, e.g. `--log-level info`: the last of a repeated flag wins).
 // On a shared 2-vCPU host, the median of four pairs moved by ±15 % between two identical servers: use six or more
 // pairs and look for the same direction in most of them (bench/README.md).
 import { resolve } from 'node:path';
@@ -31,8 +32,18 @@ const cpuUs = (r) => Math.round((r.serverCores * 1e6) / r.rps);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 const servers = {
-  A: await startIssueTarget({ root: rootA, nodeArgs: words(process.env.NODE_ARGS_A), env: envOf(process.env.ENV_A) }),
-  B: await startIssueTarget({ root: rootB, nodeArgs: words(process.env.NODE_ARGS_B), env: envOf(process.env.ENV_B) }),
+  A: await startIssueTarget({
+    root: rootA,
+    nodeArgs: words(process.env.NODE_ARGS_A),
+    env: envOf(process.env.ENV_A),
+    extraArgs: words(process.env.ARGS_A),
+  }),
+  B: await startIssueTarget({
+    root: rootB,
+    nodeArgs: words(process.env.NODE_ARGS_B),
+    env: envOf(process.env.ENV_B),
+    extraArgs: words(process.env.ARGS_B),
+  }),
 };
 try {
   for (const s of Object.values(servers)) await loadOnce({ url: s.url, requests: s.requests, durationS: 3 });
