@@ -5,6 +5,7 @@ import { ChatError } from '../errors.js';
 import {
   insertedMessage,
   MEMBERSHIP_PARTICIPANT_COLUMNS,
+  MESSAGE_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
   type MembershipRow,
   type MessageRow,
@@ -14,6 +15,7 @@ import {
   type ThreadRow,
   json,
   mergeMetadata,
+  messageFromValues,
   messageValues,
   toMembership,
   toMessage,
@@ -143,9 +145,12 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     updateThread: db.prepare('UPDATE chat_threads SET topic = ?, metadata = ?, retention = ? WHERE id = ?'),
     deleteThread: db.prepare('UPDATE chat_threads SET deleted_on = ? WHERE id = ? AND deleted_on IS NULL'),
     message: db.prepare('SELECT * FROM chat_messages WHERE thread_id = ? AND id = ?'),
-    messages: db.prepare(
-      `SELECT * FROM chat_messages WHERE thread_id = ? AND id < ? AND created_on >= ? ORDER BY id DESC LIMIT ?`,
-    ),
+    messages: db
+      .prepare(
+        `SELECT ${MESSAGE_COLUMNS} FROM chat_messages WHERE thread_id = ? AND id < ? AND created_on >= ?
+         ORDER BY id DESC LIMIT ?`,
+      )
+      .raw(true),
     updateMessage: db.prepare(
       'UPDATE chat_messages SET content = ?, metadata = ?, edited_on = ?, version = ? WHERE thread_id = ? AND id = ?',
     ),
@@ -381,8 +386,8 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
             query.beforeId === undefined ? Number.MAX_SAFE_INTEGER : Number(query.beforeId),
             query.notBefore,
             query.limit,
-          ) as MessageRow[]
-        ).map(toMessage),
+          ) as unknown[][]
+        ).map(messageFromValues),
       ),
     updateMessage: (threadId, messageId, patch, now) =>
       write(() => {
