@@ -64,12 +64,15 @@ const FOREIGN = [
 ];
 /**
  * The data plane's and operations' own measurements, run after the headline sections with their own time limits
- * (outside the headline budget): chat send and list, chat event latency, the cost of metrics and of info logging.
+ * (outside the headline budget): chat send and list, chat event latency, revocation reaching a standalone chat
+ * service, chat memory at 100 k threads, the cost of metrics and of info logging.
  * Each prints one JSON line (bench/README.md says what each row means).
  */
 const EXTRAS = [
   { name: 'chat.mjs', timeoutS: 300, env: { BENCH_DURATION_S: '5', BENCH_WARMUP_S: '2' } },
   { name: 'chat-events.mjs', timeoutS: 180, env: { BENCH_EVENTS_MESSAGES: '500' } },
+  { name: 'chat-revocation.mjs', timeoutS: 120, env: { BENCH_REVOKE_ROUNDS: '200' } },
+  { name: 'chat-memory.mjs', timeoutS: 300, env: {} },
   { name: 'metrics-cost.mjs', timeoutS: 180, env: { ROUNDS: '4', DUR: '5' } },
   { name: 'logging-cost.mjs', timeoutS: 180, env: { ROUNDS: '3', DUR: '5' } },
 ];
@@ -703,7 +706,7 @@ async function main() {
   }
 
   if (wanted('extras')) {
-    log('== 6: chat, chat events, metrics and logging cost ==');
+    log('== 6: chat, chat events, revocation and memory, metrics and logging cost ==');
     summary.extras = await extrasSection();
     writeJson('extras.json', { machine, ...summary.extras });
     for (const [name, r] of Object.entries(summary.extras)) {
