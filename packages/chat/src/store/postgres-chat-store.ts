@@ -56,7 +56,13 @@ function migrations(s: string): string {
     PRIMARY KEY (thread_id, id));
   CREATE TABLE IF NOT EXISTS ${s}.chat_read_receipts (
     thread_id TEXT NOT NULL, sender TEXT NOT NULL, message_id BIGINT NOT NULL, read_on BIGINT NOT NULL,
-    PRIMARY KEY (thread_id, sender));`;
+    PRIMARY KEY (thread_id, sender));
+  -- Each participant row carries its thread's last_message_on, indexed per user: a user's thread list reads one
+  -- page in order from the index instead of sorting (and hash-joining) every thread they are in.
+  ALTER TABLE ${s}.chat_participants ADD COLUMN IF NOT EXISTS last_message_on BIGINT;
+  UPDATE ${s}.chat_participants p SET last_message_on = t.last_message_on FROM ${s}.chat_threads t
+    WHERE t.id = p.thread_id AND p.last_message_on IS NULL;
+  CREATE INDEX IF NOT EXISTS chat_participants_inbox ON ${s}.chat_participants (raw_id, last_message_on, thread_id);`;
 }
 
 type Client = pg.PoolClient;
@@ -108,14 +114,18 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
   }
 
   async function append(c: Client, threadId: string, draft: ChatMessageDraft, now: number): Promise<ChatMessageRecord> {
-    const bumped = await c.query<{ last_message_id: string; last_sequence: string }>(
+    const bumped = await c.query<{ last_message_id: string; last_sequence: string; last_message_on: string }>(
       `UPDATE ${s}.chat_threads SET last_message_id = GREATEST($1::bigint, last_message_id + 1),
          last_sequence = last_sequence + 1, last_message_on = GREATEST(last_message_on, $1::bigint)
-       WHERE id = $2 RETURNING last_message_id, last_sequence`,
+       WHERE id = $2 RETURNING last_message_id, last_sequence, last_message_on`,
       [now, threadId],
     );
     const b = bumped.rows[0];
     if (b === undefined) throw new ChatError('ERR_CHAT_NOT_PARTICIPANT');
+    await c.query(`UPDATE ${s}.chat_participants SET last_message_on = $1 WHERE thread_id = $2`, [
+      b.last_message_on,
+      threadId,
+    ]);
     const values = [threadId, b.last_message_id, b.last_sequence, ...messageValues(draft, b.last_message_id, now)];
     await c.query(
       `INSERT INTO ${s}.chat_messages (${MESSAGE_INSERT_COLUMNS})
@@ -128,8 +138,10 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
   async function upsertParticipants(c: Client, threadId: string, list: readonly ChatParticipantRecord[]) {
     for (const p of list) {
       await c.query(
-        `INSERT INTO ${s}.chat_participants (thread_id, raw_id, display_name, share_history_time, metadata)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (thread_id, raw_id) DO UPDATE SET
+        `INSERT INTO ${s}.chat_participants (thread_id, raw_id, display_name, share_history_time, metadata,
+           last_message_on)
+         VALUES ($1, $2, $3, $4, $5, (SELECT last_message_on FROM ${s}.chat_threads WHERE id = $1))
+         ON CONFLICT (thread_id, raw_id) DO UPDATE SET
          display_name = EXCLUDED.display_name, share_history_time = EXCLUDED.share_history_time,
          metadata = EXCLUDED.metadata`,
         [threadId, p.rawId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata)],
@@ -222,10 +234,12 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
     listThreads: guarded(async (rawId, q) => {
       const rows = await query<ThreadRow>(
         `SELECT ${THREAD_COLUMNS} FROM ${s}.chat_participants p JOIN ${s}.chat_threads t ON t.id = p.thread_id
-         WHERE p.raw_id = $1 AND t.deleted_on IS NULL AND t.last_message_on >= $2
-           AND ($3::bigint IS NULL OR t.last_message_on < $3::bigint OR (t.last_message_on = $3::bigint AND t.id < $4))
-         ORDER BY t.last_message_on DESC, t.id DESC LIMIT $5`,
-        [rawId, q.startTime ?? 0, q.after?.lastMessageReceivedOn ?? null, q.after?.id ?? '', q.limit],
+         WHERE p.raw_id = $1 AND p.last_message_on >= $2 AND t.deleted_on IS NULL
+           ${q.after === undefined ? '' : 'AND (p.last_message_on, p.thread_id) < ($4::bigint, $5)'}
+         ORDER BY p.last_message_on DESC, p.thread_id DESC LIMIT $3`,
+        q.after === undefined
+          ? [rawId, q.startTime ?? 0, q.limit]
+          : [rawId, q.startTime ?? 0, q.limit, q.after.lastMessageReceivedOn, q.after.id],
       );
       return rows.map(toThread);
     }),

@@ -68,6 +68,13 @@ export const SQLITE_CHAT_MIGRATIONS: readonly string[] = [
    CREATE TABLE IF NOT EXISTS chat_read_receipts (
      thread_id TEXT NOT NULL, sender TEXT NOT NULL, message_id INTEGER NOT NULL, read_on INTEGER NOT NULL,
      PRIMARY KEY (thread_id, sender));`,
+  // 2: each participant row carries its thread's last_message_on, indexed per user, so a user's thread list reads
+  // one page in order from the index instead of sorting every thread they are in (bench/chat-memory.mjs: at ~830
+  // threads per user, 508 requests/s against 4,821 at 3).
+  `ALTER TABLE chat_participants ADD COLUMN last_message_on INTEGER NOT NULL DEFAULT 0;
+   UPDATE chat_participants SET last_message_on =
+     (SELECT t.last_message_on FROM chat_threads t WHERE t.id = chat_participants.thread_id);
+   CREATE INDEX IF NOT EXISTS chat_participants_inbox ON chat_participants (raw_id, last_message_on, thread_id);`,
 ];
 
 /** A {@link ChatStore} on SQLite (better-sqlite3): one process, WAL, every method one transaction. */
@@ -113,16 +120,19 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     ),
     bump: db.prepare(
       `UPDATE chat_threads SET last_message_id = MAX(?, last_message_id + 1), last_sequence = last_sequence + 1,
-         last_message_on = MAX(last_message_on, ?) WHERE id = ? RETURNING last_message_id, last_sequence`,
+         last_message_on = MAX(last_message_on, ?) WHERE id = ?
+       RETURNING last_message_id, last_sequence, last_message_on`,
     ),
     insertMessage: db.prepare(
       `INSERT INTO chat_messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     upsertParticipant: db.prepare(
-      `INSERT INTO chat_participants (thread_id, raw_id, display_name, share_history_time, metadata)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (thread_id, raw_id) DO UPDATE SET display_name = excluded.display_name,
+      `INSERT INTO chat_participants (thread_id, raw_id, display_name, share_history_time, metadata, last_message_on)
+       VALUES (?, ?, ?, ?, ?, (SELECT last_message_on FROM chat_threads WHERE id = ?))
+       ON CONFLICT (thread_id, raw_id) DO UPDATE SET display_name = excluded.display_name,
        share_history_time = excluded.share_history_time, metadata = excluded.metadata`,
     ),
+    inbox: db.prepare('UPDATE chat_participants SET last_message_on = ? WHERE thread_id = ?'),
     participant: db.prepare(
       'SELECT raw_id, display_name, share_history_time, metadata FROM chat_participants WHERE thread_id = ? AND raw_id = ?',
     ),
@@ -138,9 +148,9 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
     removeParticipant: db.prepare('DELETE FROM chat_participants WHERE thread_id = ? AND raw_id = ?'),
     listThreads: db.prepare(
       `SELECT ${THREAD_COLUMNS} FROM chat_participants p JOIN chat_threads t ON t.id = p.thread_id
-       WHERE p.raw_id = ? AND t.deleted_on IS NULL AND t.last_message_on >= ?
-         AND (t.last_message_on < ? OR (t.last_message_on = ? AND t.id < ?))
-       ORDER BY t.last_message_on DESC, t.id DESC LIMIT ?`,
+       WHERE p.raw_id = ? AND p.last_message_on >= ? AND (p.last_message_on, p.thread_id) < (?, ?)
+         AND t.deleted_on IS NULL
+       ORDER BY p.last_message_on DESC, p.thread_id DESC LIMIT ?`,
     ),
     updateThread: db.prepare('UPDATE chat_threads SET topic = ?, metadata = ?, retention = ? WHERE id = ?'),
     deleteThread: db.prepare('UPDATE chat_threads SET deleted_on = ? WHERE id = ? AND deleted_on IS NULL'),
@@ -167,8 +177,11 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
   };
 
   function append(threadId: string, draft: ChatMessageDraft, now: number): ChatMessageRecord {
-    const bumped = q.bump.get(now, now, threadId) as { last_message_id: number; last_sequence: number } | undefined;
+    const bumped = q.bump.get(now, now, threadId) as
+      | { last_message_id: number; last_sequence: number; last_message_on: number }
+      | undefined;
     if (bumped === undefined) throw new ChatError('ERR_CHAT_NOT_PARTICIPANT');
+    q.inbox.run(bumped.last_message_on, threadId);
     const id = String(bumped.last_message_id);
     q.insertMessage.run(threadId, bumped.last_message_id, bumped.last_sequence, ...messageValues(draft, id, now));
     return insertedMessage(threadId, id, bumped.last_sequence, draft, now);
@@ -176,7 +189,7 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
 
   function upsertParticipants(threadId: string, list: readonly ChatParticipantRecord[]): void {
     for (const p of list) {
-      q.upsertParticipant.run(threadId, p.rawId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata));
+      q.upsertParticipant.run(threadId, p.rawId, p.displayName ?? null, p.shareHistoryTime, json(p.metadata), threadId);
     }
   }
 
@@ -315,7 +328,6 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
         const rows = q.listThreads.all(
           rawId,
           query.startTime ?? 0,
-          after.lastMessageReceivedOn,
           after.lastMessageReceivedOn,
           query.after === undefined ? '\uffff' : after.id,
           query.limit,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { createSqliteChatStore } from '../../src/store/sqlite-chat-store.js';
+import { createSqliteChatStore, SQLITE_CHAT_MIGRATIONS } from '../../src/store/sqlite-chat-store.js';
 import { describeChatStoreConformance } from './chat-store-conformance.js';
 
 // The default (synchronous = FULL, group commit) and the documented opt-out (NORMAL) both keep the contract.
@@ -72,6 +72,56 @@ describe('SQLite chat store: group commit', () => {
       const again = createSqliteChatStore({ path });
       expect((await again.getThread(id))?.topic).toBe('t');
       await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite chat store: schema upgrade', () => {
+  it('a chat.db of schema 1 gains the per-user thread order (v2) and lists its threads by latest activity', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-chat-v1-'));
+    const path = join(dir, 'chat.db');
+    try {
+      // A database as schema 1 left it: three threads of USER, active in the order b, c, a.
+      const old = new Database(path);
+      old.exec(SQLITE_CHAT_MIGRATIONS[0] as string);
+      old.exec('CREATE TABLE chat_schema (version INTEGER NOT NULL); INSERT INTO chat_schema (version) VALUES (1);');
+      const thread = old.prepare(
+        `INSERT INTO chat_threads (id, resource_id, topic, created_by, created_on, last_message_on, metadata)
+         VALUES (?, ?, 't', ?, 1, ?, '{}')`,
+      );
+      const member = old.prepare(
+        'INSERT INTO chat_participants (thread_id, raw_id, share_history_time) VALUES (?, ?, 0)',
+      );
+      for (const [id, at] of [
+        ['19:a@thread.v2', 100],
+        ['19:b@thread.v2', 300],
+        ['19:c@thread.v2', 200],
+      ] as const) {
+        thread.run(id, RESOURCE, USER, at);
+        member.run(id, USER);
+      }
+      old.close();
+
+      const store = createSqliteChatStore({ path });
+      await store.migrate();
+      const ids = async (limit: number, after?: { lastMessageReceivedOn: number; id: string }) =>
+        (await store.listThreads(USER, { limit, after })).map((t) => t.id);
+      expect(await ids(10)).toEqual(['19:b@thread.v2', '19:c@thread.v2', '19:a@thread.v2']);
+      expect(await ids(2, { lastMessageReceivedOn: 300, id: '19:b@thread.v2' })).toEqual([
+        '19:c@thread.v2',
+        '19:a@thread.v2',
+      ]);
+      // A message moves its thread to the top, for every participant.
+      await store.appendMessage('19:a@thread.v2', { type: 'text', senderRawId: USER, content: 'x' }, 400);
+      expect(await ids(1)).toEqual(['19:a@thread.v2']);
+      await store.close();
+      const version = new Database(path, { readonly: true });
+      expect(version.prepare('SELECT version FROM chat_schema').get()).toEqual({
+        version: SQLITE_CHAT_MIGRATIONS.length,
+      });
+      version.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
