@@ -454,6 +454,9 @@ function fillSqlite(path, gen, from, to) {
       }
     });
     for (let i = from; i < to; i += 5000) batch(i, Math.min(to, i + 5000));
+    // What the store keeps on each participant row (schema 2): its thread's last activity, for the thread list.
+    db.exec(`UPDATE chat_participants SET last_message_on =
+      (SELECT t.last_message_on FROM chat_threads t WHERE t.id = chat_participants.thread_id)`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return stats;
   } finally {
@@ -511,6 +514,9 @@ async function fillPostgres(client, gen, from, to) {
     stats.participants += participants.length;
     stats.messages += messages.length;
   }
+  // What the store keeps on each participant row: its thread's last activity, for the thread list.
+  await client.query(`UPDATE chat_participants p SET last_message_on = t.last_message_on FROM chat_threads t
+    WHERE t.id = p.thread_id`);
   // What autovacuum would have done by then: the planner's statistics of the filled tables.
   await client.query('ANALYZE chat_threads, chat_participants, chat_messages');
   return stats;
