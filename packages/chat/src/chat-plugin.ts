@@ -118,7 +118,8 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, opt
   });
   for (const register of ROUTE_MODULES) await register(app, context);
   if (options.rooms !== undefined) await registerRoomsRoutes(app, context, options.rooms);
-  if (options.presence !== undefined) registerPresenceRoutes(app, context, options.presence);
+  // Presence sees room mates too when rooms are mounted (issue 13: users who share a thread or a room).
+  if (options.presence !== undefined) registerPresenceRoutes(app, context, options.presence, options.rooms?.store);
   if (options.demo !== undefined) registerChatDemoRoutes(app, options.demo);
   if (options.eventStream !== false) registerEventStreamRoutes(app, context, options.eventStream);
 };

@@ -112,4 +112,8 @@ export {
 export { createSqlitePresenceStore, type SqlitePresenceStoreOptions } from './presence/presence-store-sqlite.js';
 export { createPostgresPresenceStore, type PostgresPresenceStoreOptions } from './presence/presence-store-postgres.js';
 export { openPresenceStore } from './presence/open-presence-store.js';
-export { PRESENCE_CONTACT_LIMITS, presenceContacts } from './presence/presence-contacts.js';
+export {
+  PRESENCE_CONTACT_LIMITS,
+  presenceContacts,
+  type PresenceContactsOptions,
+} from './presence/presence-contacts.js';

@@ -5,6 +5,7 @@ import type { ChatContext } from '../chat-plugin.js';
 import { ChatError } from '../errors.js';
 import type { PresenceChangedEvent } from '../events/event-bus.js';
 import { bodyObject, invalid, optionalString, parseDateTime } from '../wire/validate.js';
+import type { RoomsStore } from '../rooms/rooms-store.js';
 import { presenceContacts } from './presence-contacts.js';
 import { PRESENCE_STATES, type PresenceRecord, type PresenceState, type PresenceStore } from './presence-store.js';
 
@@ -100,11 +101,18 @@ export function parsePresenceBody(body: unknown, rawId: string, now: number): Pr
 
 /**
  * Registers Tessera's presence API (`PUT /presence/me`, `GET /presence/{rawId}`, `POST /presence:batchGet`) and
- * the sweeper that announces expired states. A user sees the presence of the users they share a thread with.
+ * the sweeper that announces expired states. A user sees the presence of the users they share a thread with, and
+ * of those they share a room with when `rooms` (the Rooms API's store, `chatPlugin` passes it) is given.
  */
-export function registerPresenceRoutes(app: FastifyInstance, ctx: ChatContext, options: PresenceOptions): void {
+export function registerPresenceRoutes(
+  app: FastifyInstance,
+  ctx: ChatContext,
+  options: PresenceOptions,
+  rooms?: RoomsStore | undefined,
+): void {
   const { verifier, clock, logger } = ctx;
   const presence = options.store;
+  const contactsOf = (rawId: string, now: number) => presenceContacts(ctx.store, rawId, { rooms, now });
   const routeOptions = { bodyLimit: PRESENCE_LIMITS.bodyLimit };
 
   async function caller(request: FastifyRequest, capability: Capability): Promise<VerifiedToken> {
@@ -119,7 +127,7 @@ export function registerPresenceRoutes(app: FastifyInstance, ctx: ChatContext, o
     const event: PresenceChangedEvent = {
       type: 'presenceChanged',
       threadId: '',
-      recipients: [...(await presenceContacts(ctx.store, record.rawId))],
+      recipients: [...(await contactsOf(record.rawId, now))],
       occurredOn: new Date(now).toISOString(),
       userRawId: record.rawId,
       state: model.state,
@@ -143,7 +151,7 @@ export function registerPresenceRoutes(app: FastifyInstance, ctx: ChatContext, o
     const me = token.identity.toLowerCase();
     const param = (request.params as { rawId?: unknown }).rawId;
     const rawId = param === 'me' ? me : rawIdOf(param, 'rawId');
-    if (rawId !== me && !(await presenceContacts(ctx.store, me)).has(rawId)) {
+    if (rawId !== me && !(await contactsOf(me, clock())).has(rawId)) {
       throw new ChatError('ERR_CHAT_NOT_PARTICIPANT');
     }
     const [record] = await presence.getMany([rawId]);
@@ -157,10 +165,10 @@ export function registerPresenceRoutes(app: FastifyInstance, ctx: ChatContext, o
       throw invalid('ids', `'ids' must be a list of 1 to ${PRESENCE_LIMITS.maxBatchIds} raw ids.`);
     }
     const wanted = [...new Set(ids.map((id, i) => rawIdOf(id, `ids[${i}]`)))];
-    const contacts = await presenceContacts(ctx.store, token.identity.toLowerCase());
+    const now = clock();
+    const contacts = await contactsOf(token.identity.toLowerCase(), now);
     const visible = wanted.filter((id) => contacts.has(id));
     const records = new Map((await presence.getMany(visible)).map((r) => [r.rawId, r]));
-    const now = clock();
     const refused = wanted.filter((id) => !contacts.has(id));
     return reply.code(200).send({
       value: visible.map((id) => presenceModel(id, records.get(id), now)),

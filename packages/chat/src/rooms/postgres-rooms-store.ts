@@ -47,6 +47,8 @@ function migrations(schema: string): readonly string[] {
        PRIMARY KEY (room_id, raw_id)
      );
      CREATE INDEX IF NOT EXISTS room_participants_order ON ${schema}.room_participants (room_id, position);`,
+    // 2: the rooms of a participant (listRoomsOf: presence's room mates).
+    `CREATE INDEX IF NOT EXISTS room_participants_by_user ON ${schema}.room_participants (raw_id, room_id);`,
   ];
 }
 
@@ -235,6 +237,15 @@ export function createPostgresRoomsStore(options: PostgresRoomsStoreOptions): Ro
         [roomId],
       );
       return Number(rows[0]?.n ?? 0);
+    },
+    async listRoomsOf(rawId, now, limit) {
+      const rows = await query<{ id: string }>(
+        `SELECT r.id FROM ${schema}.room_participants p JOIN ${schema}.rooms r ON r.id = p.room_id
+         WHERE p.raw_id = $1 AND r.deleted_at IS NULL AND r.valid_until > $2
+         ORDER BY r.created_at DESC, r.id DESC LIMIT $3`,
+        [rawId, now, limit],
+      );
+      return rows.map((r) => r.id);
     },
     async updateParticipants(roomId, upserts, removals, maxParticipants) {
       return tx(async (client): Promise<'updated' | 'not-found' | 'too-many'> => {

@@ -93,6 +93,13 @@ export interface RoomsStore {
   /** How many participants the room has. */
   countParticipants(roomId: string): Promise<number>;
   /**
+   * The ids of the rooms `rawId` (lower case) is a participant of, newest first (`createdAt` then `id`, both
+   * descending), at most `limit`. Deleted rooms and rooms whose `validUntil` is at or before `now` are left out:
+   * they are no longer a place the users share (rooms not yet valid are kept: their participants are scheduled
+   * together). Presence reads it to find a user's room mates.
+   */
+  listRoomsOf(rawId: string, now: number, limit: number): Promise<string[]>;
+  /**
    * Adds or changes the role of `upserts` and removes `removals` (absent ones are ignored), in one transaction.
    * Nothing changes when the room is unknown or deleted (`not-found`) or the roster would exceed
    * `maxParticipants` (`too-many`).

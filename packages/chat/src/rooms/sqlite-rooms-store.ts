@@ -39,6 +39,8 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (room_id, raw_id)
    );
    CREATE INDEX IF NOT EXISTS room_participants_order ON room_participants (room_id, position);`,
+  // 2: the rooms of a participant (listRoomsOf: presence's room mates).
+  'CREATE INDEX IF NOT EXISTS room_participants_by_user ON room_participants (raw_id, room_id);',
 ];
 
 /** Thrown inside a transaction to roll it back when the roster would grow too large. */
@@ -98,6 +100,11 @@ export function createSqliteRoomsStore(options: SqliteRoomsStoreOptions): RoomsS
       participants: db.prepare<[string, number, number], { raw_id: string; role: RoomRole; position: number }>(
         `SELECT raw_id, role, position FROM room_participants WHERE room_id = ? AND position > ?
          ORDER BY position LIMIT ?`,
+      ),
+      roomsOf: db.prepare<[string, number, number], { id: string }>(
+        `SELECT r.id FROM room_participants p JOIN rooms r ON r.id = p.room_id
+         WHERE p.raw_id = ? AND r.deleted_at IS NULL AND r.valid_until > ?
+         ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
       ),
       count: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM room_participants WHERE room_id = ?'),
       nextPosition: db.prepare<[string], { p: number }>(
@@ -211,6 +218,11 @@ export function createSqliteRoomsStore(options: SqliteRoomsStoreOptions): RoomsS
     },
     async countParticipants(roomId) {
       return s().count.get(roomId)?.n ?? 0;
+    },
+    async listRoomsOf(rawId, now, limit) {
+      return s()
+        .roomsOf.all(rawId, now, limit)
+        .map((r) => r.id);
     },
     async updateParticipants(roomId, upserts, removals, maxParticipants) {
       try {

@@ -1,12 +1,15 @@
 // Presence end to end over TLS: a real identity server (as `tessera serve --tls-dev`) mints the tokens — presence on
 // the Tessera api-version only, the official identity SDK refused as ACS refuses an unknown scope — and a standalone
-// chat service serves /presence and the SSE stream, read through @tessera/client's subscribeChatEvents.
+// chat service serves /presence and the SSE stream, read through @tessera/client's subscribeChatEvents. Room mates
+// (rooms made with the official RoomsClient signed with the service's Rooms key) see each other as thread mates do.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChatClient } from '@azure/communication-chat';
 import { AzureCommunicationTokenCredential } from '@azure/communication-common';
 import { CommunicationIdentityClient, type TokenScope as AcsTokenScope } from '@azure/communication-identity';
+import { RoomsClient } from '@azure/communication-rooms';
 import { type ChatStreamEvent, IdentityClient, subscribeChatEvents } from '@tessera/client';
 import { TESSERA_API_VERSION, type TokenScope } from '@tessera/core';
 import { type RunningServer, startServer } from '@tessera/server';
@@ -31,6 +34,8 @@ let bob: User;
 let carol: User;
 let dave: User;
 let threadId: string;
+/** The standalone service's Rooms key: it signs room management. */
+const roomsKey = randomBytes(32).toString('base64');
 
 const nodeFetch = () => createNodeFetch({ ca }) as unknown as typeof fetch;
 
@@ -94,7 +99,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tessera-presence-e2e-'));
   identityServer = await startServer({ port: 0, logLevel: 'silent', dataDir: join(dir, 'identity'), tlsDev: true });
   ca = readFileSync(identityServer.devCaPath ?? '', 'utf8');
-  chat = await startTlsChatService(identityServer, join(dir, 'identity'), dir);
+  chat = await startTlsChatService(identityServer, join(dir, 'identity'), dir, { roomsKey });
   tessera = new IdentityClient(identityServer.connectionString, {
     apiVersion: TESSERA_API_VERSION.version,
     fetch: nodeFetch(),
@@ -230,6 +235,62 @@ describe('presence routes', () => {
     await aliceChat.deleteChatThread(threadId);
     expect((await call(bob, 'GET', `/presence/${encodeURIComponent(alice.id)}`)).status).toBe(403);
   });
+});
+
+describe('room mates', () => {
+  it('users who share only a room read and hear each other; a stranger does not; deleting the room ends it', async () => {
+    const erin = await user(['chat', 'presence']);
+    const frank = await user(['chat', 'presence']);
+    const rooms = new RoomsClient(`endpoint=${chat.url};accesskey=${roomsKey}`, { tlsOptions: { ca } });
+    const room = await rooms.createRoom({
+      participants: [
+        { id: { communicationUserId: erin.id }, role: 'Presenter' },
+        { id: { communicationUserId: frank.id }, role: 'Attendee' },
+      ],
+    });
+    const frankStream = listen(frank);
+    const carolStream = listen(carol);
+    try {
+      await Promise.all([frankStream.opened, carolStream.opened]);
+      expect((await call(erin, 'PUT', '/presence/me', { state: 'busy', note: 'presenting' })).status).toBe(200);
+      const read = await call(frank, 'GET', `/presence/${encodeURIComponent(erin.id)}`);
+      expect(read.status).toBe(200);
+      expect(read.json).toMatchObject({ id: erin.id.toLowerCase(), state: 'busy', note: 'presenting' });
+      expect(await frankStream.next((e) => e.userRawId === erin.id.toLowerCase())).toMatchObject({
+        type: 'presenceChanged',
+        state: 'busy',
+        note: 'presenting',
+      });
+      expect((await call(erin, 'GET', `/presence/${encodeURIComponent(frank.id)}`)).json).toEqual({
+        id: frank.id.toLowerCase(),
+        state: 'offline',
+      });
+      const batch = await call(frank, 'POST', '/presence:batchGet', { ids: [erin.id, carol.id] });
+      expect(batch.json).toMatchObject({
+        value: [{ id: erin.id.toLowerCase(), state: 'busy' }],
+        invalid: [{ code: '403', target: carol.id.toLowerCase() }],
+      });
+      // Carol shares neither a thread nor a room with Erin: refused, and she heard nothing of her.
+      expect((await call(carol, 'GET', `/presence/${encodeURIComponent(erin.id)}`)).status).toBe(403);
+      expect((await call(carol, 'PUT', '/presence/me', { state: 'away' })).status).toBe(200);
+      await carolStream.next((e) => e.userRawId === carol.id.toLowerCase() && e.state === 'away');
+      expect(carolStream.events.filter((e) => e.userRawId === erin.id.toLowerCase())).toEqual([]);
+
+      await rooms.deleteRoom(room.id);
+      expect((await call(frank, 'GET', `/presence/${encodeURIComponent(erin.id)}`)).status).toBe(403);
+      expect((await call(erin, 'GET', `/presence/${encodeURIComponent(frank.id)}`)).status).toBe(403);
+      // Nor does Frank hear Erin's next change (his own, sent after it, arrives; hers never did).
+      expect((await call(erin, 'PUT', '/presence/me', { state: 'available' })).status).toBe(200);
+      expect((await call(frank, 'PUT', '/presence/me', { state: 'away' })).status).toBe(200);
+      await frankStream.next((e) => e.userRawId === frank.id.toLowerCase() && e.state === 'away');
+      expect(frankStream.events.filter((e) => e.userRawId === erin.id.toLowerCase()).map((e) => e.state)).toEqual([
+        'busy',
+      ]);
+    } finally {
+      frankStream.close();
+      carolStream.close();
+    }
+  }, 30_000);
 });
 
 describe('bad input: a seeded fuzz, never a 5xx', () => {

@@ -183,6 +183,33 @@ export function describeRoomsStoreConformance(name: string, factory: () => Promi
       expect(await store.updateParticipants(id, [{ rawId: user(1), role: 'Attendee' }], [], 10)).toBe('not-found');
     });
 
+    it("lists a user's live rooms newest first: deleted and expired rooms left out, not-yet-valid ones kept", async () => {
+      const now = T0 + 10 * DAY;
+      const member = [{ rawId: user(1), role: 'Attendee' as const }];
+      await store.createRoom({ room: roomOf(60), participants: member });
+      await store.createRoom({ room: roomOf(61), participants: [...member, { rawId: user(2), role: 'Presenter' }] });
+      await store.createRoom({ room: roomOf(62), participants: member });
+      await store.deleteRoom(roomOf(62).id, now);
+      // Expired exactly now (validUntil is exclusive), and a room that opens tomorrow.
+      await store.createRoom({ room: { ...roomOf(63), validFrom: T0, validUntil: now }, participants: member });
+      await store.createRoom({
+        room: { ...roomOf(64), validFrom: now + DAY, validUntil: now + 2 * DAY },
+        participants: member,
+      });
+      await store.createRoom({ room: roomOf(65), participants: [{ rawId: user(2), role: 'Attendee' }] });
+      // Joined later (by a roster update) but the room is older: order is the room's, not the membership's.
+      await store.createRoom({ room: roomOf(59), participants: [] });
+      await store.updateParticipants(roomOf(59).id, member, [], 10);
+
+      expect(await store.listRoomsOf(user(1), now, 10)).toStrictEqual([64, 61, 60, 59].map((n) => roomOf(n).id));
+      expect(await store.listRoomsOf(user(1), now, 2)).toStrictEqual([64, 61].map((n) => roomOf(n).id));
+      expect(await store.listRoomsOf(user(2), now, 10)).toStrictEqual([65, 61].map((n) => roomOf(n).id));
+      expect(await store.listRoomsOf(user(3), now, 10)).toStrictEqual([]);
+      // Removed from the roster: no longer one of its rooms.
+      await store.updateParticipants(roomOf(61).id, [], [user(1)], 10);
+      expect(await store.listRoomsOf(user(1), now, 10)).toStrictEqual([64, 60, 59].map((n) => roomOf(n).id));
+    });
+
     it('survives a reopen (durable)', async () => {
       await store.createRoom({ room: roomOf(50), participants: [{ rawId: user(7), role: 'Presenter' }] });
       const other = await harness.open();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openRoomsStore } from '../../src/rooms/open-rooms-store.js';
 import { createSqliteRoomsStore } from '../../src/rooms/sqlite-rooms-store.js';
@@ -31,6 +32,41 @@ describe('openRoomsStore', () => {
     } finally {
       await rooms.close();
       await chat.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite rooms schema upgrade', () => {
+  it('a database at version 1 gains the participant index (version 2) on migrate, its rooms kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-rooms-v1-'));
+    const path = join(dir, 'rooms.db');
+    try {
+      const v1 = createSqliteRoomsStore({ path });
+      await v1.migrate();
+      await v1.createRoom({
+        room: { id: '99000000000000007', createdAt: 1, validFrom: 1, validUntil: 10, pstnDialOutEnabled: false },
+        participants: [{ rawId: '8:acs:x_1', role: 'Attendee' }],
+      });
+      await v1.close();
+      // Back to version 1 as it shipped: no index on the participant, version 2 not recorded.
+      const db = new Database(path);
+      db.exec('DROP INDEX room_participants_by_user; DELETE FROM rooms_schema_migrations WHERE version > 1');
+      db.close();
+
+      const store = createSqliteRoomsStore({ path });
+      await store.migrate();
+      const check = new Database(path, { readonly: true });
+      const index = check
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'room_participants_by_user'")
+        .get();
+      const versions = check.prepare('SELECT version FROM rooms_schema_migrations ORDER BY version').all();
+      check.close();
+      expect(index).toStrictEqual({ name: 'room_participants_by_user' });
+      expect(versions).toStrictEqual([{ version: 1 }, { version: 2 }]);
+      expect(await store.listRoomsOf('8:acs:x_1', 5, 10)).toStrictEqual(['99000000000000007']);
+      await store.close();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
