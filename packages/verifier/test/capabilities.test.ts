@@ -43,7 +43,7 @@ All other in-call operations such as mute/unmute, screen share, and so on, in Vi
 // Tessera's presence rows (docs/presence.md): only the `presence` scope grants them.
 const PRESENCE_ROWS = `
 Set your own presence (Tessera)
-Read the presence of users you share a thread with (Tessera)`;
+Read the presence of users you share a thread or room with (Tessera)`;
 
 const NAMES: readonly Capability[] = [
   'chat.thread.create',

@@ -143,7 +143,7 @@ export const CAPABILITY_TABLE: readonly CapabilityRow[] = Object.freeze([
     'room-role',
   ),
   presenceRow('presence.state.set', 'Set your own presence (Tessera)'),
-  presenceRow('presence.state.read', 'Read the presence of users you share a thread with (Tessera)'),
+  presenceRow('presence.state.read', 'Read the presence of users you share a thread or room with (Tessera)'),
 ]);
 
 const BY_NAME = new Map<string, CapabilityRow>(CAPABILITY_TABLE.map((row) => [row.capability, row]));
