@@ -184,7 +184,11 @@ describe('three server processes on one PostgreSQL', () => {
 describe('rate-limit counters shared by all processes on PostgreSQL', () => {
   const schema = `tessera_limits_${process.pid}_${randomBytes(3).toString('hex')}`;
   const dataDir = tempDir('tessera-cluster-limits-');
-  const flags = serveFlags(schema, dataDir.path, ['--rate-limit', 'create=10/30,issue=off']);
+  // Windows are fixed and aligned to the epoch (shared-rate-limiter.ts): a 10 s window, and the test starts at the
+  // beginning of one, so it never straddles two (with 30 s windows it did, one run in ten or so) and a retry gets a
+  // fresh window instead of the exhausted one.
+  const WINDOW_MS = 10_000;
+  const flags = serveFlags(schema, dataDir.path, ['--rate-limit', `create=10/${WINDOW_MS / 1000},issue=off`]);
   let p: ServeProcess[] = [];
 
   beforeAll(async () => {
@@ -197,6 +201,8 @@ describe('rate-limit counters shared by all processes on PostgreSQL', () => {
   });
 
   it('two processes together admit the limit, not twice the limit', async () => {
+    await new Promise((r) => setTimeout(r, WINDOW_MS - (Date.now() % WINDOW_MS) + 50));
+    const windowStart = Date.now() - (Date.now() % WINDOW_MS);
     let admitted = 0;
     const refusedBy = new Set<number>();
     for (let round = 0; round < 8; round++) {
@@ -206,8 +212,10 @@ describe('rate-limit counters shared by all processes on PostgreSQL', () => {
         else if (r.status === 429) refusedBy.add(i);
         else throw new Error(`unexpected status ${r.status}`);
       }
-      await new Promise((r) => setTimeout(r, 250)); // longer than one counter sync (100 ms)
+      await new Promise((r) => setTimeout(r, 400)); // several counter syncs (100 ms each), even on a busy machine
     }
+    // All 16 requests fell in one window, or the counts below would be of two.
+    expect(Date.now() - windowStart).toBeLessThan(WINDOW_MS);
     expect(admitted).toBe(10);
     expect(refusedBy).toEqual(new Set([0, 1]));
   });
