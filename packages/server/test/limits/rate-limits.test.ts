@@ -46,7 +46,9 @@ describe('rate limits per credential and operation (one process)', () => {
   it("the official SDK's retry policy honours Retry-After and recovers", async () => {
     const client = identityClient(ts.server.connectionString);
     // Drain the create bucket (2 per 2 s), then one more create must come back 429, wait Retry-After, and succeed.
-    await new Promise((r) => setTimeout(r, 2100));
+    // Windows are fixed and aligned to the epoch: start at the beginning of one, so the three creates fall in the
+    // same window (a fixed 2.1 s sleep let a window end between them on a busy machine, and the third got through).
+    await new Promise((r) => setTimeout(r, 2000 - (Date.now() % 2000) + 20));
     await client.createUser();
     await client.createUser();
     const started = Date.now();
