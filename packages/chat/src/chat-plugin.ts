@@ -5,6 +5,7 @@ import { ChatError, toChatErrorResponse } from './errors.js';
 import type { ChatEventBus } from './events/event-bus.js';
 import { type ChatEventStreamOptions, registerEventStreamRoutes } from './events/events-route.js';
 import { createInProcessEventBus } from './events/in-process-event-bus.js';
+import { type ChatCorsOptions, registerChatCors } from './http/cors.js';
 import { type ChatLogger, silentChatLogger } from './logger.js';
 import type { ChatMetrics } from './metrics/chat-metrics.js';
 import { type PresenceOptions, registerPresenceRoutes } from './presence/presence-routes.js';
@@ -41,6 +42,12 @@ export interface ChatPluginOptions {
    * Request counts are the host's: `startChatService` instruments its own app. Default: none.
    */
   readonly metrics?: ChatMetrics | undefined;
+  /**
+   * Browser origins allowed to call the chat, presence and event-stream routes from another origin (CORS,
+   * docs/chat.md#browsers-and-cors); `'*'` is any. Never the Rooms API (server-to-server). Default: none, same-origin
+   * pages only. An origin that is not `scheme://host[:port]` throws a `TypeError` at registration.
+   */
+  readonly cors?: ChatCorsOptions | undefined;
 }
 
 /** The resolved options every route module of the package receives (chat, rooms, presence, events). */
@@ -111,6 +118,7 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, opt
     reply.header('api-supported-versions', CHAT_SUPPORTED_VERSIONS_HEADER);
     done();
   });
+  if (options.cors !== undefined) registerChatCors(app, options.cors, options.presence !== undefined);
   app.setErrorHandler(async (error, _request, reply) => {
     const r = toChatErrorResponse(fastifyError(error));
     if (r.status >= 500) context.logger.error('chat: request failed', { status: r.status });

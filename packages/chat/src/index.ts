@@ -84,6 +84,7 @@ export {
 } from './wire/api-versions.js';
 export * from './rooms/index.js';
 export { createNodeFetch, type NodeFetchOptions } from './http/node-fetch.js';
+export { chatCorsOrigin, type ChatCorsOptions } from './http/cors.js';
 export { createDeferredVerifier, type DeferredVerifier } from './service/deferred-verifier.js';
 export {
   openChatStore,

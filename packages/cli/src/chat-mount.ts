@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import {
   type ChatLogger,
   type ChatStoreLocation,
+  chatCorsOrigin,
   chatPlugin,
   createChatMetrics,
   openChatEventBus,
@@ -32,6 +33,8 @@ export interface ChatMount {
 export interface ChatMountOptions {
   /** SQLite chat store: `full` (default, nothing acknowledged is lost) or `normal` (`--chat-synchronous`). */
   readonly synchronous?: 'full' | 'normal' | undefined;
+  /** Browser origins allowed to call the chat, presence and event routes (`--chat-cors-origin`); default none. */
+  readonly corsOrigins?: readonly string[] | undefined;
 }
 
 /**
@@ -134,6 +137,9 @@ export function createChatMount(options: ServerOptions, logger?: ChatLogger, cha
         events,
         rooms: roomsOptionsFromHost(host, roomsStore),
         presence: { store: presenceStore },
+        ...(chat?.corsOrigins === undefined || chat.corsOrigins.length === 0
+          ? {}
+          : { cors: { origins: chat.corsOrigins } }),
         // The chat counters on the server's own /metrics; its hook already counts the chat routes as requests.
         ...(host.metricsRegistry === undefined
           ? {}
@@ -184,4 +190,17 @@ export function chatSynchronousSetting(value: string | undefined): 'full' | 'nor
     "Invalid --chat-synchronous (TESSERA_CHAT_SYNCHRONOUS): must be 'full' or 'normal'.",
     { target: 'chat-synchronous' },
   );
+}
+
+/** `--chat-cors-origin` (repeatable, comma-separated): the origins, normalised. Throws `ERR_CONFIG_INVALID` naming it. */
+export function chatCorsSetting(values: readonly string[] | undefined): string[] {
+  try {
+    return (values ?? []).map(chatCorsOrigin);
+  } catch (error) {
+    throw new TesseraError(
+      'ERR_CONFIG_INVALID',
+      `Invalid --chat-cors-origin (TESSERA_CHAT_CORS_ORIGIN): ${error instanceof Error ? error.message : 'not an origin.'}`,
+      { target: 'chat-cors-origin' },
+    );
+  }
 }

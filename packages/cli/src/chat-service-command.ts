@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ChatStoreLocation, chatServiceRoomsKeys, parseChatStoreLocation, startChatService } from '@tessera/chat';
+import {
+  type ChatStoreLocation,
+  chatCorsOrigin,
+  chatServiceRoomsKeys,
+  parseChatStoreLocation,
+  startChatService,
+} from '@tessera/chat';
 import type { TesseraError } from '@tessera/core';
 import { LOG_LEVELS, readLogLevel, readSettings, secretSetting, type SettingSpec } from './settings.js';
 import { code, settingsUsage } from './settings-table.js';
@@ -45,6 +51,14 @@ export const CHAT_SERVICE_SETTINGS: readonly SettingSpec[] = [
     kind: 'string',
     help: 'file holding --rooms-key (keeps it out of ps and shell history)',
     validation: 'not with `--rooms-key`',
+  },
+  {
+    flag: 'cors-origin',
+    kind: 'list',
+    help: "browser origins allowed to call the chat, presence and event-stream APIs (CORS), comma-separated; '*' is any",
+    default: 'none (same-origin pages only)',
+    validation: '`scheme://host[:port]` or `*`',
+    more: 'never the Rooms API. See [Browsers and CORS](#browsers-and-cors)',
   },
   { flag: 'host', kind: 'string', help: 'interface to bind', default: code(CHAT_SERVICE_DEFAULTS.host) },
   {
@@ -174,6 +188,12 @@ export function parseChatServiceArgs(
       );
     }
   }
+  let corsOrigins: string[];
+  try {
+    corsOrigins = settings.list('cors-origin').map(chatCorsOrigin);
+  } catch (error) {
+    throw invalid('cors-origin', error instanceof Error ? error.message : 'is not an origin.');
+  }
   const caPath = str('identity-ca');
   const level = readLogLevel(settings);
   return {
@@ -190,6 +210,7 @@ export function parseChatServiceArgs(
     identityCa: caPath === undefined ? undefined : readPem(caPath, 'identity-ca', invalid),
     metricsPort: int('metrics-port'),
     metricsHost: str('metrics-host'),
+    cors: corsOrigins.length === 0 ? undefined : { origins: corsOrigins },
     quiet: level === 'silent' || level === 'fatal' || level === 'error',
   };
 }

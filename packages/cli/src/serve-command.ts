@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { SERVER_DEFAULTS as D, SERVER_LIMITS as L, startServer, type ServerOptions } from '@tessera/server';
-import { chatSwitch, chatSynchronousSetting, withChat } from './chat-mount.js';
+import { chatCorsSetting, chatSwitch, chatSynchronousSetting, withChat } from './chat-mount.js';
 import { LOG_LEVELS, readLogLevel, readSettings, type SettingSpec } from './settings.js';
 import { code, range, settingsUsage } from './settings-table.js';
 import { stopOnSignals } from './stop-on-signals.js';
@@ -13,6 +13,8 @@ interface ServeCliOptions {
   chat?: string;
   /** `full` (default) or `normal`: the SQLite chat store's durability (docs/chat.md, "Durability"). */
   chatSynchronous?: string;
+  /** Browser origins allowed to call the mounted chat API (CORS); default none. */
+  chatCorsOrigin?: string[];
 }
 
 /** One `tessera serve` setting: its flag, env var, how to read it, and the option it sets. */
@@ -123,6 +125,15 @@ export const SERVE_SETTINGS: readonly Setting[] = [
     default: code('full'),
     validation: '`full` or `normal`',
     more: 'no effect on PostgreSQL. See [Chat](chat.md#durability)',
+  },
+  {
+    flag: 'chat-cors-origin',
+    key: 'chatCorsOrigin',
+    kind: 'list',
+    help: "browser origins allowed to call the chat, presence and event-stream APIs (CORS), comma-separated; '*' is any",
+    default: 'none (same-origin pages only)',
+    validation: '`scheme://host[:port]` or `*`',
+    more: 'never the Rooms API. See [Browsers and CORS](chat.md#browsers-and-cors)',
   },
   {
     flag: 'resource-id',
@@ -403,9 +414,12 @@ export async function serveCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<void> {
-  const { printConnectionStrings, chat, chatSynchronous, ...serverOptions } = parseServeArgs(argv, env);
+  const { printConnectionStrings, chat, chatSynchronous, chatCorsOrigin, ...serverOptions } = parseServeArgs(argv, env);
   const mounted = chatSwitch(chat)
-    ? withChat(serverOptions, undefined, { synchronous: chatSynchronousSetting(chatSynchronous) })
+    ? withChat(serverOptions, undefined, {
+        synchronous: chatSynchronousSetting(chatSynchronous),
+        corsOrigins: chatCorsSetting(chatCorsOrigin),
+      })
     : undefined;
   const options = mounted?.options ?? serverOptions;
   boundHeapGrowth(process.execArgv);

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import { isTesseraError } from '@tessera/core';
 import { type VerifiedToken, capabilityError, extractBearerToken } from '@tessera/verifier';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -38,6 +39,10 @@ function wireData(event: ChatEvent): string {
 
 function frame(entry: StreamEntry): string {
   return `id: ${entry.id}\nevent: ${entry.event.type}\ndata: ${wireData(entry.event)}\n\n`;
+}
+
+function replyHeaders(headers: Record<string, number | string | string[] | undefined>): OutgoingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined));
 }
 
 function lastEventIdOf(request: FastifyRequest): string | undefined {
@@ -84,7 +89,10 @@ export function registerEventStreamRoutes(
 
     reply.hijack();
     const res = reply.raw;
+    // Hijacked: the headers hooks set on the reply (api-supported-versions, CORS, the host's request id) are
+    // written here by hand.
     res.writeHead(200, {
+      ...replyHeaders(reply.getHeaders()),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',

@@ -8,6 +8,7 @@ import { ChatError, toChatErrorResponse } from '../errors.js';
 import type { ChatEventBus } from '../events/event-bus.js';
 import type { ChatEventStreamOptions } from '../events/events-route.js';
 import { openChatEventBus } from '../events/open-chat-event-bus.js';
+import type { ChatCorsOptions } from '../http/cors.js';
 import { createNodeFetch } from '../http/node-fetch.js';
 import { type ChatLogger, silentChatLogger } from '../logger.js';
 import { type ChatMetrics, createChatMetrics } from '../metrics/chat-metrics.js';
@@ -47,6 +48,8 @@ export interface ChatServiceOptions {
   readonly eventStream?: ChatEventStreamOptions | false | undefined;
   /** Serve the chat demo page at `/chat-demo/`, signing in at this token service (docs/chat.md#demo). */
   readonly demo?: ChatDemoOptions | undefined;
+  /** Browser origins allowed to call the chat, presence and event-stream routes (CORS); default none. */
+  readonly cors?: ChatCorsOptions | undefined;
   readonly logger?: ChatLogger | undefined;
   readonly clock?: (() => number) | undefined;
   /** Serve `GET /metrics` unauthenticated on a separate listener at this port (0 = a free one). Default: off. */
@@ -129,6 +132,7 @@ export async function startChatService(options: ChatServiceOptions): Promise<Run
       presence: { store: presenceStore },
       ...(options.eventStream === undefined ? {} : { eventStream: options.eventStream }),
       ...(options.demo === undefined ? {} : { demo: options.demo }),
+      ...(options.cors === undefined ? {} : { cors: options.cors }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(metrics === undefined ? {} : { metrics }),
     });
