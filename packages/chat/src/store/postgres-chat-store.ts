@@ -135,6 +135,15 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
     return insertedMessage(threadId, String(b.last_message_id), Number(b.last_sequence), draft, now);
   }
 
+  /**
+   * Locks the thread row first. Every write that touches a thread's participants and its counters takes the thread
+   * row, then the participant rows (a message updates both): one order, so a send and a participant change on the
+   * same thread queue instead of deadlocking.
+   */
+  async function lockThread(c: Client, threadId: string): Promise<void> {
+    await c.query(`SELECT 1 FROM ${s}.chat_threads WHERE id = $1 FOR UPDATE`, [threadId]);
+  }
+
   async function upsertParticipants(c: Client, threadId: string, list: readonly ChatParticipantRecord[]) {
     for (const p of list) {
       await c.query(
@@ -311,12 +320,14 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
     ),
     addParticipants: guarded((threadId, participants, systemMessage, now) =>
       tx(async (c) => {
+        await lockThread(c, threadId);
         await upsertParticipants(c, threadId, participants);
         await append(c, threadId, systemMessage, now);
       }),
     ),
     removeParticipant: guarded((threadId, rawId, systemMessage, now) =>
       tx(async (c) => {
+        await lockThread(c, threadId);
         const r = await c.query(`DELETE FROM ${s}.chat_participants WHERE thread_id = $1 AND raw_id = $2`, [
           threadId,
           rawId,
@@ -327,24 +338,42 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
       }),
     ),
     appendMessage: guarded((threadId, draft, now) => tx((c) => append(c, threadId, draft, now))),
-    sendMessage: guarded(({ threadId, resourceId, draft, now }) =>
-      tx(async (c) => {
-        // The thread row is locked by append's update; the participant check reads in the same transaction.
-        const member = await c.query<{ deleted_on: string | null; resource_id: string }>(
-          `SELECT t.deleted_on, t.resource_id FROM ${s}.chat_threads t
-           JOIN ${s}.chat_participants p ON p.thread_id = t.id AND p.raw_id = $1 WHERE t.id = $2`,
-          [draft.senderRawId, threadId],
-        );
-        const row = member.rows[0];
-        if (row === undefined || row.deleted_on !== null || row.resource_id !== resourceId) return undefined;
-        const message = await append(c, threadId, draft, now);
-        const ids = await c.query<{ raw_id: string }>(
-          `SELECT raw_id FROM ${s}.chat_participants WHERE thread_id = $1`,
-          [threadId],
-        );
-        return { message, recipients: ids.rows.map((r) => r.raw_id) };
-      }),
-    ),
+    // One statement, one round trip (a transaction of its own): the participant check, the thread's counters, the
+    // participants' thread order, the message and the recipients. Concurrent sends to a thread queue on the thread
+    // row's lock and each re-reads it, so ids stay unique and increasing.
+    sendMessage: guarded(async ({ threadId, resourceId, draft, now }) => {
+      const values = messageValues(draft, '', now).slice(0, 8); // type … metadata; the version is the id, in SQL
+      const rows = await query<{ id: string; sequence_id: string; recipients: string[] }>(
+        `WITH member AS (
+           SELECT t.id FROM ${s}.chat_threads t
+           JOIN ${s}.chat_participants p ON p.thread_id = t.id AND p.raw_id = $1
+           WHERE t.id = $2 AND t.deleted_on IS NULL AND t.resource_id = $3),
+         bumped AS (
+           UPDATE ${s}.chat_threads t SET last_message_id = GREATEST($4::bigint, t.last_message_id + 1),
+             last_sequence = t.last_sequence + 1, last_message_on = GREATEST(t.last_message_on, $4::bigint)
+           FROM member m WHERE t.id = m.id
+           RETURNING t.last_message_id, t.last_sequence, t.last_message_on),
+         inbox AS (
+           UPDATE ${s}.chat_participants p SET last_message_on = b.last_message_on FROM bumped b
+           WHERE p.thread_id = $2),
+         inserted AS (
+           INSERT INTO ${s}.chat_messages (${MESSAGE_INSERT_COLUMNS})
+           SELECT $2, b.last_message_id, b.last_sequence, $5, $6, $7, $8, $9, $10, $11, $12,
+             b.last_message_id::text, $4::bigint FROM bumped b
+           RETURNING id, sequence_id)
+         SELECT i.id, i.sequence_id,
+           ARRAY(SELECT raw_id FROM ${s}.chat_participants WHERE thread_id = $2) AS recipients
+         FROM inserted i`,
+        [draft.senderRawId, threadId, resourceId, now, ...values],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      const id = String(row.id);
+      return {
+        message: insertedMessage(threadId, id, Number(row.sequence_id), draft, now),
+        recipients: row.recipients,
+      };
+    }),
     getMessage: guarded(async (threadId, messageId) => {
       const row = await getMessage(pool, threadId, messageId).catch((error: unknown) => {
         throw unavailable(error);

@@ -371,6 +371,28 @@ export function describeChatStoreConformance(name: string, factory: () => Promis
       expect(texts.map((m) => m.content)).toEqual(['hello']);
     });
 
+    it('sends and participant changes on one thread at the same time all succeed (no lock-order deadlock)', async () => {
+      const t = (await store.createThread(threadInput(user(1)))).thread;
+      const other = store === h.store ? await h.open() : store;
+      extra.push(other);
+      const draft = { type: 'text' as const, senderRawId: user(1), content: 'x' };
+      for (let round = 0; round < 10; round++) {
+        const member = { rawId: user(100 + round), shareHistoryTime: 0 };
+        const at = T0 + 1000 * (round + 1);
+        await Promise.all([
+          ...Array.from({ length: 4 }, (_, i) =>
+            (i % 2 === 0 ? store : other).sendMessage({ threadId: t.id, resourceId: RESOURCE, draft, now: at + i }),
+          ),
+          other.addParticipants(t.id, [member], { type: 'participantAdded', participants: [member] }, at + 5),
+          store.removeParticipant(t.id, user(99 + round), { type: 'participantRemoved', participants: [] }, at + 6),
+        ]);
+      }
+      const texts = (await store.listMessages(t.id, { notBefore: 0, limit: 200 })).filter((m) => m.type === 'text');
+      expect(texts).toHaveLength(40);
+      // Each round removed the member the round before added.
+      expect((await store.participantIds(t.id)).sort()).toEqual([user(1), user(109)].sort());
+    });
+
     it('keeps text exactly (unicode, quotes, 28 KB)', async () => {
       const t = (await store.createThread(threadInput(user(1)))).thread;
       const text = `'"\\ é 𝄞 ${'x'.repeat(28_000)}`;
