@@ -88,6 +88,19 @@ describe('createPostgresEventBus', () => {
     }
   });
 
+  it('buses starting together on a fresh schema all get ready (the CREATE race of a flaky CI run)', async () => {
+    for (let round = 0; round < 4; round++) {
+      const schema = newSchema();
+      const buses = Array.from({ length: 6 }, () => createPostgresEventBus({ connectionString: DATABASE_URL, schema }));
+      try {
+        const results = await Promise.allSettled(buses.map((bus) => bus.ready()));
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      } finally {
+        await Promise.all(buses.map((bus) => bus.close()));
+      }
+    }
+  });
+
   it('ready() rejects with ERR_CHAT_STORE_UNAVAILABLE when PostgreSQL cannot be reached, without the URL', async () => {
     const bus = createPostgresEventBus({ connectionString: 'postgres://nobody:secret@127.0.0.1:1/x', pingMs: 500 });
     try {
