@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ChatError } from '../errors.js';
-import { pgTransaction } from '../service/pg-transaction.js';
+import { chatMigrationLockKey, pgTransaction } from '../service/pg-transaction.js';
 import type { ChatEvent, ChatEventBus, ChatEventListener } from './event-bus.js';
 import { createInProcessEventBus } from './in-process-event-bus.js';
 
@@ -81,7 +81,7 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): Postgr
     pgTransaction(
       pool,
       async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera-chat-events-migrate:${s}`]);
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schema)]);
         await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
         await c.query(
           `CREATE TABLE IF NOT EXISTS ${s}.tessera_chat_event_refs (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL, created_at BIGINT NOT NULL)`,

@@ -1,5 +1,6 @@
 import { TesseraError } from '@tessera/core';
 import pg from 'pg';
+import { chatMigrationLockKey } from '../service/pg-transaction.js';
 import { presenceFromRow } from './presence-store-sqlite.js';
 import type { PresenceStore } from './presence-store.js';
 
@@ -56,8 +57,8 @@ export function createPostgresPresenceStore(options: PostgresPresenceStoreOption
       });
       try {
         await client.query('BEGIN');
-        // One migrator at a time across processes; the lock key is the schema's name.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera-presence:${schemaName}`]);
+        // One migrator at a time across processes and chat components (chatMigrationLockKey).
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schemaName)]);
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${table} (

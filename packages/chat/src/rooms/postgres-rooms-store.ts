@@ -1,6 +1,6 @@
 import { TesseraError, type RoomRole } from '@tessera/core';
 import pg from 'pg';
-import { pgTransaction } from '../service/pg-transaction.js';
+import { chatMigrationLockKey, pgTransaction } from '../service/pg-transaction.js';
 import { type RoomParticipantRow, type RoomRecord, RoomIdTakenError, type RoomsStore } from './rooms-store.js';
 
 /** Options of {@link createPostgresRoomsStore}. */
@@ -123,8 +123,8 @@ export function createPostgresRoomsStore(options: PostgresRoomsStoreOptions): Ro
   return {
     async migrate() {
       await tx(async (client) => {
-        // One migrator at a time across processes; the lock key is the schema's name.
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera-rooms:${schemaName}`]);
+        // One migrator at a time across processes and chat components (chatMigrationLockKey).
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schemaName)]);
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${schema}.rooms_schema_migrations (version INTEGER PRIMARY KEY)`,

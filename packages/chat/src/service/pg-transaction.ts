@@ -28,3 +28,13 @@ export async function pgTransaction<T>(
     client.release();
   }
 }
+
+/**
+ * The advisory lock key every migration of the chat package takes on a schema (chat store, rooms, presence, event
+ * bus): one key, so the components of several processes starting together create the schema and their tables in
+ * turn. `CREATE … IF NOT EXISTS` is not safe against itself (the loser of the race fails with 23505 or 42P07): with a
+ * key per component, two components could still race on `CREATE SCHEMA` (a three-process test failed so on Node 24).
+ */
+export function chatMigrationLockKey(schema: string): string {
+  return `tessera-chat-migrate:${schema}`;
+}

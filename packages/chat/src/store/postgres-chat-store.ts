@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { pgTransaction } from '../service/pg-transaction.js';
+import { chatMigrationLockKey, pgTransaction } from '../service/pg-transaction.js';
 import { ChatError } from '../errors.js';
 import {
   insertedMessage,
@@ -172,7 +172,7 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
   return {
     async migrate() {
       await tx(async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera-chat-migrate:${schema}`]);
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schema)]);
         await c.query(migrations(s));
       }).catch((error: unknown) => {
         throw unavailable(error);
