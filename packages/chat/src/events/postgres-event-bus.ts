@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ChatError } from '../errors.js';
-import { chatMigrationLockKey, pgTransaction } from '../service/pg-transaction.js';
+import { pgMigration } from '../service/pg-transaction.js';
 import type { ChatEvent, ChatEventBus, ChatEventListener } from './event-bus.js';
 import { createInProcessEventBus } from './in-process-event-bus.js';
 
@@ -73,26 +73,18 @@ export function createPostgresEventBus(options: PostgresEventBusOptions): Postgr
   // Notifications are resolved (a by-reference one needs a query) and delivered strictly in arrival order.
   let chain: Promise<void> = Promise.resolve();
 
-  // Buses starting together on a fresh schema take turns (an advisory lock), since CREATE … IF NOT EXISTS is not safe
-  // against itself: the loser of the race on the catalog failed with 23505, or 42P07 for the BIGSERIAL's sequence
-  // (seen as a flaky test with three buses starting at once). Another component creating the same schema under its
-  // own lock can still race the CREATE SCHEMA: once more is then a no-op.
-  const migrate = () =>
-    pgTransaction(
-      pool,
-      async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schema)]);
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-        await c.query(
-          `CREATE TABLE IF NOT EXISTS ${s}.tessera_chat_event_refs (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL, created_at BIGINT NOT NULL)`,
-        );
-      },
-      (error) => error,
-    );
-  const migrated = migrate().catch((error: unknown) => {
-    const code = (error as { code?: unknown }).code;
-    return code === '23505' || code === '42P07' ? migrate() : Promise.reject(error);
-  });
+  // Several processes starting together on a fresh schema take turns creating it (pgMigration).
+  const migrated = pgMigration(
+    pool,
+    schema,
+    async (c) => {
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await c.query(
+        `CREATE TABLE IF NOT EXISTS ${s}.tessera_chat_event_refs (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL, created_at BIGINT NOT NULL)`,
+      );
+    },
+    (error) => error,
+  );
   migrated.catch(() => undefined);
 
   const receive = (payload: string | undefined): void => {

@@ -1,6 +1,6 @@
 import { TesseraError } from '@tessera/core';
 import pg from 'pg';
-import { chatMigrationLockKey } from '../service/pg-transaction.js';
+import { pgMigration } from '../service/pg-transaction.js';
 import { presenceFromRow } from './presence-store-sqlite.js';
 import type { PresenceStore } from './presence-store.js';
 
@@ -52,27 +52,22 @@ export function createPostgresPresenceStore(options: PostgresPresenceStoreOption
 
   return {
     async migrate() {
-      const client = await pool.connect().catch((error: unknown) => {
+      await pgMigration(
+        pool,
+        schemaName,
+        async (client) => {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);
+          await client.query(
+            `CREATE TABLE IF NOT EXISTS ${table} (
+               raw_id TEXT PRIMARY KEY, state TEXT NOT NULL, note TEXT, expires_on BIGINT, updated_on BIGINT NOT NULL,
+               expiry_claimed BOOLEAN NOT NULL DEFAULT false);
+             CREATE INDEX IF NOT EXISTS chat_presence_expiry ON ${table} (expires_on) WHERE NOT expiry_claimed;`,
+          );
+        },
+        unavailable,
+      ).catch((error: unknown) => {
         throw unavailable(error);
       });
-      try {
-        await client.query('BEGIN');
-        // One migrator at a time across processes and chat components (chatMigrationLockKey).
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schemaName)]);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schemaName}"`);
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${table} (
-             raw_id TEXT PRIMARY KEY, state TEXT NOT NULL, note TEXT, expires_on BIGINT, updated_on BIGINT NOT NULL,
-             expiry_claimed BOOLEAN NOT NULL DEFAULT false);
-           CREATE INDEX IF NOT EXISTS chat_presence_expiry ON ${table} (expires_on) WHERE NOT expiry_claimed;`,
-        );
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw unavailable(error);
-      } finally {
-        client.release();
-      }
     },
     async close() {
       await pool.end();

@@ -1,6 +1,6 @@
 import { TesseraError, type RoomRole } from '@tessera/core';
 import pg from 'pg';
-import { chatMigrationLockKey, pgTransaction } from '../service/pg-transaction.js';
+import { pgMigration, pgTransaction } from '../service/pg-transaction.js';
 import { type RoomParticipantRow, type RoomRecord, RoomIdTakenError, type RoomsStore } from './rooms-store.js';
 
 /** Options of {@link createPostgresRoomsStore}. */
@@ -92,6 +92,11 @@ export function createPostgresRoomsStore(options: PostgresRoomsStoreOptions): Ro
       throw unavailable(error);
     });
 
+  const migration = (work: (client: pg.PoolClient) => Promise<void>): Promise<void> =>
+    pgMigration(pool, schemaName, work, unavailable).catch((error: unknown) => {
+      throw unavailable(error);
+    });
+
   async function query<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
     try {
       return (await pool.query<R>(text, values)).rows;
@@ -122,9 +127,7 @@ export function createPostgresRoomsStore(options: PostgresRoomsStoreOptions): Ro
 
   return {
     async migrate() {
-      await tx(async (client) => {
-        // One migrator at a time across processes and chat components (chatMigrationLockKey).
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schemaName)]);
+      await migration(async (client) => {
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
         await client.query(
           `CREATE TABLE IF NOT EXISTS ${schema}.rooms_schema_migrations (version INTEGER PRIMARY KEY)`,

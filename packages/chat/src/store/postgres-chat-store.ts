@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { chatMigrationLockKey, pgTransaction } from '../service/pg-transaction.js';
+import { pgMigration, pgTransaction } from '../service/pg-transaction.js';
 import { ChatError } from '../errors.js';
 import {
   insertedMessage,
@@ -171,10 +171,14 @@ export function createPostgresChatStore(options: PostgresChatStoreOptions): Chat
   let closed = false;
   return {
     async migrate() {
-      await tx(async (c) => {
-        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [chatMigrationLockKey(schema)]);
-        await c.query(migrations(s));
-      }).catch((error: unknown) => {
+      await pgMigration(
+        pool,
+        schema,
+        async (c) => {
+          await c.query(migrations(s));
+        },
+        unavailable,
+      ).catch((error: unknown) => {
         throw unavailable(error);
       });
     },
