@@ -28,9 +28,10 @@ import { createPostgresEventBus } from '@tessera/chat';
 import { SseParser } from '@tessera/core';
 import { machineInfo, round } from './lib/machine.mjs';
 import { createBenchDatabase, DEFAULT_PG_URL } from './lib/postgres.mjs';
-import { killAllStarted, startProcess } from './lib/proc.mjs';
+import { killAllStarted } from './lib/proc.mjs';
 import { table } from './lib/table.mjs';
-import { createIdentity, httpCall, issueOnce, repoRoot, startCliServer } from './lib/tessera.mjs';
+import { percentile } from './lib/stats.mjs';
+import { createIdentity, httpCall, issueOnce, startChatService, startCliServer } from './lib/tessera.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const API = '2025-03-15';
@@ -73,7 +74,7 @@ async function subscribe(url, token, onMessage) {
 
 function percentiles(samples) {
   const s = [...samples].sort((a, b) => a - b);
-  const at = (p) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+  const at = (p) => percentile(s, p);
   return { n: s.length, p50: round(at(50), 2), p95: round(at(95), 2), p99: round(at(99), 2), max: round(s.at(-1), 2) };
 }
 
@@ -210,32 +211,14 @@ try {
     try {
       const a = await startCliServer({ dataDir, store: db.url });
       try {
-        const b = await startProcess({
-          args: [
-            join(repoRoot, 'packages/cli/bin/tessera.cjs'),
-            'chat-service',
-            '--identity-endpoint',
-            a.url,
-            '--connection-string',
-            a.connectionString,
-            '--store',
-            db.url,
-            '--port',
-            '0',
-            '--log-level',
-            'silent',
-          ],
-          ready: /chat service listening on (http:\/\/\S+)/,
-          name: 'tessera chat-service',
-          cwd: repoRoot,
-        });
+        const b = await startChatService({ identityUrl: a.url, connectionString: a.connectionString, store: db.url });
         try {
           log('across processes (PostgreSQL)…');
           results.push(
             await run({
               name: 'across processes (PostgreSQL)',
               sendUrl: a.url,
-              streamUrl: b.match[1],
+              streamUrl: b.url,
               connectionString: a.connectionString,
             }),
           );

@@ -33,10 +33,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { machineInfo, round } from './lib/machine.mjs';
-import { killAllStarted, startProcess } from './lib/proc.mjs';
+import { killAllStarted } from './lib/proc.mjs';
 import { presign } from './lib/signed-requests.mjs';
 import { table } from './lib/table.mjs';
-import { API_VERSION, createIdentity, httpCall, issueOnce, repoRoot, startCliServer } from './lib/tessera.mjs';
+import { percentile } from './lib/stats.mjs';
+import { API_VERSION, createIdentity, httpCall, issueOnce, startChatService, startCliServer } from './lib/tessera.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
@@ -94,11 +95,7 @@ function innerCode(status, text) {
   }
 }
 
-const pct = (xs, p) => {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
+const pct = percentile;
 const ms2 = (x) => (x === undefined ? undefined : round(x, 2));
 const summary = (xs) => ({
   p50: ms2(pct(xs, 50)),
@@ -181,30 +178,12 @@ try {
   if (verifierCs === undefined) throw new Error('tessera serve printed no verifier connection string');
   const chatDir = mkdtempSync(join(tmpdir(), 'tessera-bench-revoke-chat-'));
   dataDirs.push(chatDir);
-  const chat = await startProcess({
-    args: [
-      join(repoRoot, 'packages/cli/bin/tessera.cjs'),
-      'chat-service',
-      '--identity-endpoint',
-      server.url,
-      '--connection-string',
-      verifierCs,
-      '--data-dir',
-      chatDir,
-      '--port',
-      '0',
-      '--log-level',
-      'silent',
-    ],
-    ready: /chat service listening on (http:\/\/\S+)/,
-    name: 'tessera chat-service',
-    cwd: repoRoot,
-  });
+  const chat = await startChatService({ identityUrl: server.url, connectionString: verifierCs, dataDir: chatDir });
   const agentOf = () => new Agent({ keepAlive: true, maxSockets: 1 });
   targets.push({
     name: 'standalone chat-service',
     key: 'standalone',
-    url: chat.match[1],
+    url: chat.url,
     agent: agentOf(),
     rounds: [],
   });

@@ -30,6 +30,7 @@ import { startServer } from '@tessera/server';
 import { CACHE_KEY_CHARS, createVerifier } from '@tessera/verifier';
 import { createNodeVerifier, nodeSignatureVerifier } from '@tessera/verifier/node';
 import { machineInfo } from './lib/machine.mjs';
+import { percentile } from './lib/stats.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -111,10 +112,7 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 };
-const pct = (xs, p) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
+const pct = percentile;
 const round = (x, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 
 function syncRate(fn, ms) {

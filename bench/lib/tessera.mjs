@@ -45,6 +45,33 @@ export async function startCliServer({ dataDir, store, extraArgs = [], nodeArgs 
   return { url: p.match[1], connectionString: p.match[2], pids: [p.pid], stop: p.stop, output: p.output };
 }
 
+/**
+ * `tessera chat-service` of this checkout as its own process on 127.0.0.1 (plain HTTP, silent logging): it verifies
+ * tokens of `identityUrl` with `connectionString` (a verifier or full key) and keeps chat in `store` (a PostgreSQL
+ * URL) or under `dataDir` (SQLite).
+ */
+export async function startChatService({ identityUrl, connectionString, dataDir, store }) {
+  const p = await startProcess({
+    args: [
+      join(repoRoot, 'packages/cli/bin/tessera.cjs'),
+      'chat-service',
+      '--identity-endpoint',
+      identityUrl,
+      '--connection-string',
+      connectionString,
+      ...(store === undefined ? ['--data-dir', dataDir] : ['--store', store]),
+      '--port',
+      '0',
+      '--log-level',
+      'silent',
+    ],
+    ready: /chat service listening on (http:\/\/\S+)/,
+    name: 'tessera chat-service',
+    cwd: repoRoot,
+  });
+  return { url: p.match[1], pid: p.pid, stop: p.stop };
+}
+
 /** N `startServer` workers sharing one port through node:cluster (bench/lib/cluster-serve.mjs). */
 export async function startClusterServer({ workers, dataDir, store, masterKey, primaryKey }) {
   const p = await startProcess({
