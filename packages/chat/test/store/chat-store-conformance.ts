@@ -263,6 +263,39 @@ export function describeChatStoreConformance(name: string, factory: () => Promis
       expect(await store.listThreads(user(9), { limit: 10 })).toEqual([]);
     });
 
+    it('threads written to in one group commit list by their latest activity for every participant', async () => {
+      // SQLite brings each participant's thread order up to date once per thread at the end of a batch: sends,
+      // an added participant and a removal issued together must leave every user's list as if done one by one.
+      const a = (await store.createThread(threadInput(user(1), [{ rawId: user(2), shareHistoryTime: 0 }], T0))).thread;
+      const b = (await store.createThread(threadInput(user(1), [], T0 + 1000))).thread;
+      const c = (await store.createThread(threadInput(user(1), [], T0 + 2000))).thread;
+      const text = (content: string) => ({ type: 'text' as const, senderRawId: user(1), content });
+      await Promise.all([
+        store.sendMessage({ threadId: a.id, resourceId: RESOURCE, draft: text('a1'), now: T0 + 5000 }),
+        store.sendMessage({ threadId: b.id, resourceId: RESOURCE, draft: text('b1'), now: T0 + 6000 }),
+        store.sendMessage({ threadId: a.id, resourceId: RESOURCE, draft: text('a2'), now: T0 + 7000 }),
+        store.addParticipants(
+          b.id,
+          [{ rawId: user(3), shareHistoryTime: 0 }],
+          { type: 'participantAdded', participants: [{ rawId: user(3), shareHistoryTime: 0 }] },
+          T0 + 8000,
+        ),
+        // Refused (not a participant): must not move thread c.
+        store.sendMessage({
+          threadId: c.id,
+          resourceId: RESOURCE,
+          draft: { ...text('x'), senderRawId: user(9) },
+          now: T0 + 9000,
+        }),
+      ]);
+      const order = async (u: string) => (await store.listThreads(u, { limit: 10 })).map((t) => t.id);
+      expect(await order(user(1))).toEqual([b.id, a.id, c.id]);
+      expect(await order(user(2))).toEqual([a.id]);
+      expect(await order(user(3))).toEqual([b.id]);
+      const newest = await store.listThreads(user(2), { limit: 1, startTime: T0 + 7000 });
+      expect(newest.map((t) => [t.id, t.lastMessageReceivedOn])).toEqual([[a.id, T0 + 7000]]);
+    });
+
     it('keeps one read receipt per participant (latest wins), pages with skip', async () => {
       const t = (await store.createThread(threadInput(user(1), [{ rawId: user(2), shareHistoryTime: 0 }]))).thread;
       const m1 = await store.appendMessage(t.id, { type: 'text', senderRawId: user(1), content: 'a' }, T0 + 1000);
