@@ -31,6 +31,7 @@ import type {
   CreateThreadInput,
   CreateThreadResult,
 } from './chat-store.js';
+import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** Options of {@link createSqliteChatStore}. */
 export interface SqliteChatStoreOptions {
@@ -44,6 +45,12 @@ export interface SqliteChatStoreOptions {
    * lost on power loss or an OS crash (docs/chat.md, "Durability").
    */
   synchronous?: 'full' | 'normal' | undefined;
+  /**
+   * WAL checkpoints: on a thread of their own (default), every `intervalMs` (100); past `maxWalFrames` WAL pages
+   * (8,000: 32 MB at 4 KB pages) that the thread could not checkpoint while writes kept coming, the writer checkpoints
+   * the rest after its next commit. `false`: SQLite's own, in the COMMIT on the event loop.
+   */
+  checkpoint?: { intervalMs?: number | undefined; maxWalFrames?: number | undefined } | false | undefined;
 }
 
 /** The schema: one statement list per version, applied in order (`PRAGMA user_version` is not shared, see below). */
@@ -94,6 +101,25 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
   const durable = options.synchronous !== 'normal' && options.path !== ':memory:';
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // A WAL that grew under a burst is cut back to 64 MB when it restarts, not kept at its largest.
+  db.pragma('journal_size_limit = 67108864');
+  let checkpointDue = false;
+  const maxWalFrames = (options.checkpoint === false ? undefined : options.checkpoint?.maxWalFrames) ?? 8000;
+  const checkpointer =
+    options.checkpoint === false || options.path === ':memory:'
+      ? undefined
+      : startSqliteCheckpointer({
+          path: options.path,
+          intervalMs: options.checkpoint?.intervalMs,
+          onPass: ({ frames }) => {
+            if (frames > maxWalFrames) checkpointDue = true;
+          },
+          onFailure: () => {
+            // Back to SQLite's own checkpoints: the WAL stays bounded, at the event loop's cost.
+            if (db.open) db.pragma('wal_autocheckpoint = 1000');
+          },
+        });
+  if (checkpointer !== undefined) db.pragma('wal_autocheckpoint = 0');
 
   const migrate = () => {
     // The identity server may share this file and owns PRAGMA user_version: chat keeps its own version table.
@@ -319,6 +345,15 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
       for (const p of batch) p.reject(asChatError(error));
       return;
     }
+    if (checkpointDue) {
+      // The WAL restarts from its beginning at the next write once every page is in the database file.
+      checkpointDue = false;
+      try {
+        db.pragma('wal_checkpoint(PASSIVE)');
+      } catch {
+        // The batch is committed; the next pass of the thread tries again.
+      }
+    }
     if (durable) syncWal(settled, batch);
     else for (const settle of settled) settle();
   };
@@ -340,6 +375,7 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
         flush();
         await new Promise((r) => setImmediate(r));
       }
+      await checkpointer?.close();
       if (db.open) db.close();
       if (walFd !== undefined) closeSync(walFd);
       walFd = undefined;

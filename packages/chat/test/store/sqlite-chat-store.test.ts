@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -76,6 +76,73 @@ describe('SQLite chat store: group commit', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('SQLite chat store: WAL checkpoints on their own thread', () => {
+  const thread = '19:00000000000000000000000000000c4e@thread.v2';
+  async function fill(store: ReturnType<typeof createSqliteChatStore>, messages: number, onBatch?: () => void) {
+    await store.migrate();
+    await store.createThread({
+      thread: { id: thread, resourceId: RESOURCE, topic: 't', createdBy: USER, createdOn: 1, metadata: {} },
+      participants: [{ rawId: USER, shareHistoryTime: 0 }],
+      systemMessages: [],
+    });
+    const content = 'x'.repeat(2000);
+    for (let i = 0; i < messages; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          store.sendMessage({
+            threadId: thread,
+            resourceId: RESOURCE,
+            draft: { type: 'text', senderRawId: USER, content: `${i + j} ${content}` },
+            now: 10 + i,
+          }),
+        ),
+      );
+      onBatch?.();
+    }
+  }
+
+  it('the thread copies the WAL into the database file while the writer is idle', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-chat-ckpt-'));
+    const path = join(dir, 'chat.db');
+    const store = createSqliteChatStore({ path, checkpoint: { intervalMs: 20 } });
+    try {
+      await fill(store, 500);
+      // The writer never checkpoints below the bound (its automatic checkpoints are off): only the thread can have
+      // put ~1 MB of messages into the database file itself.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statSync(path).size).toBeGreaterThan(1_000_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the WAL stays bounded while writes never pause (a PASSIVE checkpoint alone rarely catches up)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-chat-ckpt-'));
+    const path = join(dir, 'chat.db');
+    const store = createSqliteChatStore({ path, checkpoint: { intervalMs: 20, maxWalFrames: 500 } });
+    let largest = 0;
+    try {
+      // ~20 MB of messages, written back to back: without the writer's own checkpoint past the bound the WAL
+      // grows with them.
+      await fill(store, 10_000, () => {
+        largest = Math.max(largest, statSync(`${path}-wal`).size);
+      });
+      expect(largest).toBeLessThan(10_000_000);
+      await store.close();
+      // Every message is there after a restart.
+      const again = createSqliteChatStore({ path, checkpoint: false });
+      const newest = await again.listMessages(thread, { notBefore: 0, limit: 1 });
+      await again.close();
+      expect(newest[0]?.content?.startsWith('9999 ')).toBe(true);
+      expect(newest[0]?.sequenceId).toBe(10_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('SQLite chat store: schema upgrade', () => {
