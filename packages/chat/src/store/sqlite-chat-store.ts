@@ -39,8 +39,8 @@ export interface SqliteChatStoreOptions {
   path: string;
   /**
    * `full` (default): every acknowledged write is on disk — writes are group-committed (those arriving in the same
-   * event-loop turn share one transaction) and each resolves only after its commit and an fsync of the WAL (run in
-   * the thread pool; commits made meanwhile share the next fsync). `normal`
+   * event-loop turn, or while an fsync runs, share one transaction) and each resolves only after its commit and an
+   * fsync of the WAL (run in the thread pool). `normal`
    * (opt-out): WAL without the fsync — nothing is lost when the process crashes (kill -9), the last commits may be
    * lost on power loss or an OS crash (docs/chat.md, "Durability").
    */
@@ -96,8 +96,8 @@ export function createSqliteChatStore(options: SqliteChatStoreOptions): ChatStor
   db.pragma('journal_mode = WAL');
   // Durable (the default): SQLite commits without an fsync of its own and the store fsyncs the WAL itself, in libuv's
   // thread pool, before it answers — what synchronous = FULL does in WAL mode (an fsync of the WAL per commit), but
-  // the event loop keeps parsing and verifying requests while the disk syncs, and every batch committed while one
-  // fsync runs shares the next. `normal`: no fsync before answering.
+  // the event loop keeps parsing and verifying requests while the disk syncs, and the writes arriving meanwhile share
+  // the next commit and fsync. `normal`: no fsync before answering.
   const durable = options.synchronous !== 'normal' && options.path !== ':memory:';
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
