@@ -8,7 +8,8 @@
 // pool of requests. Prints tables and one JSON line; writes bench/results/chat.json.
 //
 // Knobs (env): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50), BENCH_CHAT_MESSAGES (1000000),
-// BENCH_CHAT_CONTENT_BYTES (200: message content size), BENCH_CHAT_SEND_CONNECTIONS (1,<BENCH_CONNECTIONS>: the send
+// BENCH_CHAT_CONTENT_BYTES (200: message content size), BENCH_CHAT_SPREAD_THREADS (1000: a send case cycling over that
+// many threads, default mode only, 0 = none), BENCH_CHAT_SEND_CONNECTIONS (1,<BENCH_CONNECTIONS>: the send
 // cases' connection counts), BENCH_CHAT_LIST_CONNECTIONS (1,10,<BENCH_CONNECTIONS>: the list's), BENCH_CHAT_SYNCHRONOUS (full,normal: the chat store's --chat-synchronous modes, one
 // server each, the first is the one quoted as sendVsBare), BENCH_CHAT_BASELINE_ROOT (a built checkout of another
 // revision: its `tessera serve` is measured first as `send (baseline)`, same run), BENCH_RESULTS_DIR (bench/results).
@@ -64,6 +65,7 @@ async function main() {
     listConnections: (env.BENCH_CHAT_LIST_CONNECTIONS ?? `1,10,${env.BENCH_CONNECTIONS ?? 50}`).split(',').map(Number),
     modes: (env.BENCH_CHAT_SYNCHRONOUS ?? 'full,normal').split(','),
     baselineRoot: env.BENCH_CHAT_BASELINE_ROOT,
+    spreadThreads: Number(env.BENCH_CHAT_SPREAD_THREADS ?? 1000),
   };
   const resultsDir = env.BENCH_RESULTS_DIR ?? join(here, 'results');
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-bench-chat-'));
@@ -85,6 +87,9 @@ async function main() {
     };
     const sendThread = await createThread('send bench');
     const bigThread = await createThread('list bench');
+    // The spread case: sends cycle over this many threads, so a group commit's writes land on many threads' pages.
+    const spreadThreads = [];
+    for (let i = 0; i < cfg.spreadThreads; i++) spreadThreads.push(await createThread(`spread ${i}`));
     await server.stop();
 
     // 2. Fill the big thread straight in the chat store (what a year of chat leaves behind), then restart.
@@ -142,6 +147,25 @@ async function main() {
           ...load(connections),
         });
         sends.push({ case: `send (${mode})`, connections, ...pick(send) });
+      }
+      if (mode === cfg.modes[0] && spreadThreads.length > 0) {
+        // The same sends cycling over spreadThreads threads (one request per thread in the pool), at the most
+        // connections: the store's cost when a batch's writes are not all in one busy thread.
+        const spreadRequests = spreadThreads.map((id) => ({
+          method: 'POST',
+          path: `/chat/threads/${encodeURIComponent(id)}/messages?api-version=${API}`,
+          headers: { ...auth, host: new URL(server.url).host },
+          body: sendBody,
+        }));
+        const connections = cfg.sendConnections[cfg.sendConnections.length - 1];
+        log(`send message, synchronous ${mode}, over ${spreadThreads.length} threads (${connections} connections)`);
+        const spread = await measure({
+          url: server.url,
+          requests: spreadRequests,
+          serverPids: server.pids,
+          ...load(connections),
+        });
+        sends.push({ case: `send (${mode}, ${spreadThreads.length} threads)`, connections, ...pick(spread) });
       }
       if (mode !== servers[servers.length - 1].name) await server.stop();
     }
